@@ -1,0 +1,29 @@
+"""Helpers for the notebook series on lossless image steganography with invertible
+neural networks (Liu, Tang, Zheng, Entropy 2022).
+
+Each public function names the notebook that teaches it. The modules:
+
+* :mod:`helpers.coupling` - the affine coupling block, eqs. (1)-(4) (notebook 01)
+* :mod:`helpers.dense` - the dense block for phi, rho, eta (notebook 02)
+* :mod:`helpers.model` - the N-block network ``StegoINN`` and 8-bit rounding (notebook 02)
+* :mod:`helpers.mapping` - Algorithms 1 and 2 (notebook 03)
+* :mod:`helpers.payload` - bytes <-> bits, layout and capacity (notebook 03)
+* :mod:`helpers.data` - image I/O and the bundled sample photos
+* :mod:`helpers.viz` - figures
+"""
+
+from .coupling import AffineCouplingBlock, soft_clamp
+from .dense import DenseBlock
+from .mapping import T_MAPPED, T_PLAIN, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from .model import StegoINN, quantize_8bit
+from .payload import (CapacityError, bits_to_bytes, bytes_to_bits, capacity_bits, capacity_bytes,
+                      message_to_plane, plane_to_message)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AffineCouplingBlock", "soft_clamp", "DenseBlock", "StegoINN", "quantize_8bit",
+    "T_MAPPED", "T_PLAIN", "map_bits", "unmap_bits", "map_bits_plain", "unmap_bits_plain",
+    "CapacityError", "bytes_to_bits", "bits_to_bytes", "capacity_bits", "capacity_bytes",
+    "message_to_plane", "plane_to_message",
+]

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from helpers import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from helpers.payload import bytes_to_bits
+
+
+def test_all_zeros_does_not_flip():
+    secret_map, turn = map_bits(np.zeros(40, dtype=np.uint8))
+    assert turn is False
+    assert torch.equal(secret_map, torch.zeros(40))
+
+
+def test_all_ones_flips_to_zeros():
+    secret_map, turn = map_bits(np.ones(40, dtype=np.uint8))
+    assert turn is True
+    assert torch.equal(secret_map, torch.zeros(40))  # every bit flipped to 0, then halved
+    assert torch.equal(unmap_bits(secret_map, turn), torch.ones(40, dtype=torch.uint8))
+
+
+def test_exactly_half_ones_does_not_flip():
+    bits = np.array([1, 0] * 20, dtype=np.uint8)
+    secret_map, turn = map_bits(bits)
+    assert turn is False
+    assert torch.equal(secret_map, torch.as_tensor(bits, dtype=torch.float32) / 2)
+
+
+def test_one_more_than_half_flips():
+    bits = np.array([1] * 21 + [0] * 19, dtype=np.uint8)
+    secret_map, turn = map_bits(bits)
+    assert turn is True
+    assert torch.equal(secret_map, torch.as_tensor(1 - bits, dtype=torch.float32) / 2)
+
+
+def test_values_are_zero_and_half():
+    secret_map, _ = map_bits(bytes_to_bits(b"hello, world"))
+    assert set(secret_map.unique().tolist()) <= {0.0, 0.5}
+
+
+def test_rejects_non_bits():
+    with pytest.raises(ValueError, match="0 or 1"):
+        map_bits([0, 1, 2])
+    with pytest.raises(ValueError, match="0 or 1"):
+        map_bits_plain([0.5, 1])
+
+
+def test_noise_of_a_quarter_or_more_can_break_it():
+    # the threshold is tight: an error of +0.25 on a mapped 0 reads back as 1
+    secret_map, turn = map_bits(np.zeros(8, dtype=np.uint8))
+    assert unmap_bits(secret_map + 0.25, turn).sum() == 8
+
+
+bit_arrays = arrays(np.uint8, st.integers(1, 600), elements=st.integers(0, 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(bits=bit_arrays, data=st.data())
+def test_any_noise_below_quarter_is_undone(bits, data):
+    noise = data.draw(arrays(np.float32, bits.shape,
+                             elements=st.floats(-0.25, 0.25, exclude_min=True, exclude_max=True, width=32)))
+    secret_map, turn = map_bits(bits)
+    assert turn == (bits.sum() > bits.size / 2)
+    recovered = unmap_bits(secret_map + torch.from_numpy(noise), turn)
+    assert np.array_equal(recovered.numpy(), bits)
+
+
+@settings(max_examples=100, deadline=None)
+@given(bits=bit_arrays, data=st.data())
+def test_plain_variant_undoes_noise_below_half(bits, data):
+    noise = data.draw(arrays(np.float32, bits.shape,
+                             elements=st.floats(-0.5, 0.5, exclude_min=True, exclude_max=True, width=32)))
+    secret_map = map_bits_plain(bits)
+    assert set(secret_map.unique().tolist()) <= {0.0, 1.0}
+    assert np.array_equal(unmap_bits_plain(secret_map + torch.from_numpy(noise)).numpy(), bits)
+
+
+@settings(max_examples=50, deadline=None)
+@given(batch=arrays(np.uint8, st.tuples(st.integers(1, 6), st.integers(1, 3), st.integers(1, 5), st.integers(1, 5)),
+                    elements=st.integers(0, 1)))
+def test_batch_mode_matches_one_message_at_a_time(batch):
+    secret_map, turn = map_bits(batch, batch=True)
+    assert turn.shape == (batch.shape[0],)
+    for k in range(batch.shape[0]):
+        single_map, single_turn = map_bits(batch[k])
+        assert single_turn == bool(turn[k])
+        assert torch.equal(secret_map[k], single_map)
+    assert np.array_equal(unmap_bits(secret_map, turn).numpy(), batch)
+
+
+def test_threshold_constant_is_the_papers():
+    assert T_MAPPED == 0.25

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers.payload import (CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bits,
+                             capacity_bytes, message_to_plane, plane_to_message)
+
+
+def test_every_byte_value_round_trips():
+    data = bytes(range(256))
+    bits = bytes_to_bits(data)
+    assert bits.shape == (2048,) and set(np.unique(bits)) == {0, 1}
+    assert bits_to_bytes(bits) == data
+
+
+def test_msb_first():
+    assert bytes_to_bits(b"\x80").tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+
+
+def test_capacity_of_paper_cover():
+    assert capacity_bits(128, 128, 3) == 49_152  # the paper's 3 bpp at 128 x 128
+    assert capacity_bits(128, 128, 1) == 16_384
+    assert capacity_bytes(128, 128, 3) == 6144
+    assert capacity_bytes(17, 23, 1) == (17 * 23) // 8
+
+
+@pytest.mark.parametrize("bpp", [1, 3])
+def test_every_length_from_zero_to_capacity_round_trips(bpp):
+    rng = np.random.default_rng(bpp)
+    h, w = 8, 9
+    cap = capacity_bytes(h, w, bpp)
+    for n in range(cap + 1):
+        message = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        plane = message_to_plane(message, h, w, bpp)
+        assert plane.shape == (3, h, w)
+        assert plane_to_message(plane, n, bpp) == message
+
+
+@settings(max_examples=40, deadline=None)
+@given(message=st.binary(max_size=6144))
+def test_random_messages_round_trip_on_paper_cover(message):
+    plane = message_to_plane(message, 128, 128, 3)
+    assert plane_to_message(plane, len(message), 3) == message
+
+
+@pytest.mark.parametrize("bpp", [1, 3])
+def test_one_byte_over_capacity_is_a_clear_error(bpp):
+    cap = capacity_bytes(128, 128, bpp)
+    message_to_plane(b"x" * cap, 128, 128, bpp)  # fits exactly
+    with pytest.raises(CapacityError, match=f"{cap + 1} bytes but a 128 x 128 cover holds at most {cap} bytes"):
+        message_to_plane(b"x" * (cap + 1), 128, 128, bpp)
+
+
+def test_one_bpp_uses_only_channel_zero():
+    plane = message_to_plane(b"\xff" * capacity_bytes(16, 16, 1), 16, 16, 1)
+    assert plane[0].all() and not plane[1:].any()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="bpp must be 1 or 3"):
+        capacity_bits(8, 8, 2)
+    with pytest.raises(ValueError, match="at least 1 x 1"):
+        capacity_bits(0, 8, 3)
+    with pytest.raises(TypeError, match="encode text first"):
+        bytes_to_bits("text")
+    with pytest.raises(ValueError, match="multiple of 8"):
+        bits_to_bytes([1, 0, 1])
+    with pytest.raises(CapacityError):
+        bits_to_plane(np.ones(3 * 4 * 4 + 1), 4, 4, 3)
