@@ -1,0 +1,34 @@
+"""Conventions every notebook keeps (nbmake runs them; this checks their shape)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_notebooks_exist_and_are_numbered_in_order():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers[:3] == [1, 2, 3]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_conventions(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    cells = nb["cells"]
+    title = "".join(cells[0]["source"])
+    assert cells[0]["cell_type"] == "markdown" and title.startswith(f"# {path.name[:2]} ")
+    assert f"colab.research.google.com/github/" in title and path.name in title, "Open-in-Colab badge"
+    assert "Runtime budget" in title and "What you will learn" in title
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") for c in code), "strip outputs before committing"
+    setup = "".join(code[0]["source"])
+    assert 'FAST = os.environ.get("INN_STEGO_FAST", "0") == "1"' in setup, "the visible fast-mode switch"
+    assert '"google.colab" in sys.modules' in setup
+    assert sum("google.colab" in "".join(c["source"]) for c in code) == 1, "exactly one setup cell"
+    tail = "".join("".join(c["source"]) for c in cells[-3:] if c["cell_type"] == "markdown")
+    for heading in ("## Summary", "## Exercises", "## References"):
+        assert heading in tail
