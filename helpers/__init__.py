@@ -8,6 +8,7 @@ Each public function names the notebook that teaches it. The modules:
 * :mod:`helpers.model` - the N-block network ``StegoINN`` and 8-bit rounding (notebook 02)
 * :mod:`helpers.mapping` - Algorithms 1 and 2 (notebook 03)
 * :mod:`helpers.payload` - bytes <-> bits, layout and capacity (notebook 03)
+* :mod:`helpers.metrics` - PSNR and recovery accuracy (notebooks 02, 03)
 * :mod:`helpers.data` - image I/O and the bundled sample photos
 * :mod:`helpers.viz` - figures
 """

@@ -94,12 +94,11 @@ def plane_to_bits(plane, bpp: int = 3) -> np.ndarray:
 def message_to_plane(message: bytes, height: int, width: int, bpp: int = 3) -> np.ndarray:
     """Bytes -> bits -> ``(3, H, W)`` plane. Raises :class:`CapacityError` with the
     cover's capacity when the message is too long."""
-    bits = bytes_to_bits(message)
     cap = capacity_bytes(height, width, bpp)
     if len(message) > cap:
         raise CapacityError(f"message is {len(message)} bytes but a {height} x {width} cover holds at most "
                             f"{cap} bytes at {bpp} bpp; use a larger cover, 3 bpp, or a shorter message")
-    return bits_to_plane(bits, height, width, bpp)
+    return bits_to_plane(bytes_to_bits(message), height, width, bpp)
 
 
 def plane_to_message(plane, n_bytes: int, bpp: int = 3) -> bytes:
