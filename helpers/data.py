@@ -1,6 +1,7 @@
 """Images in and out, and the bundled sample photos in ``data/samples/``.
 
-Used from notebook 01 on; the photos and their licences are described in ``data/LICENSES.md``.
+Used from notebook 01 on; the photos and their licences are described in
+``data/LICENSES.md`` and ``data/make_samples.py`` cuts them.
 """
 
 from __future__ import annotations

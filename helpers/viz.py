@@ -1,4 +1,5 @@
-"""Figures shared by the notebooks: image grids, residuals, the architecture diagram."""
+"""Figures shared by the notebooks: image grids, residuals (notebooks 01-02 on), the architecture
+diagram (notebook 02)."""
 
 from __future__ import annotations
 
