@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,108 @@ def load_samples(n: int | None = None, size: tuple[int, int] | None = (128, 128)
     if not paths:
         raise FileNotFoundError(f"no bundled samples of size {size[0]} x {size[1]} in {SAMPLES_DIR}")
     return torch.stack([load_image(p) for p in paths])
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+
+def _read_rgb8(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        im.load()  # decode now, so a truncated or corrupt file fails here and not later
+        return pil_to_rgb8(im)
+
+
+def centre_crop(image: Image.Image, size: int) -> Image.Image:
+    """The paper's evaluation crop: the central ``size x size`` square. An image whose shorter
+    side is below ``size`` is first scaled up (bicubic) so that it fits."""
+    image = _fit(image, size)
+    left, top = (image.width - size) // 2, (image.height - size) // 2
+    return image.crop((left, top, left + size, top + size))
+
+
+def _fit(image: Image.Image, size: int) -> Image.Image:
+    short = min(image.size)
+    if short >= size:
+        return image
+    scale = size / short
+    return image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))),
+                        Image.BICUBIC)
+
+
+class ImageFolder(torch.utils.data.Dataset):
+    """Every image below a folder, as float tensors ``(3, size, size)`` in [0, 1].
+
+    * Any mode is converted to 8-bit RGB (grayscale, RGBA, palette, 16-bit; :func:`pil_to_rgb8`).
+    * ``train=False``: the paper's ``size x size`` centre crop (:func:`centre_crop`).
+      ``train=True``: a random ``size x size`` crop and a random horizontal flip, drawn from
+      torch's global generator, so that a seeded run (and a resumed one) repeats exactly.
+    * Unreadable files (not images, truncated, corrupt) are skipped when the folder is scanned
+      and reported in **one** warning with their count; a file that breaks later (changed on
+      disk mid-epoch) is replaced by the next readable one, never a crash.
+
+    Args:
+        root: the folder (searched recursively for :data:`IMAGE_EXTENSIONS`).
+        size: crop size (the paper's 128).
+        train: random crops and flips instead of the centre crop.
+        files: optional list of file names relative to ``root`` (a manifest) instead of a scan.
+        scan: decode every file once now to find unreadable ones (recommended; about 10 ms each).
+    """
+
+    def __init__(self, root, size: int = 128, train: bool = False, files=None, scan: bool = True) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"image folder not found: {self.root}")
+        if size < 1:
+            raise ValueError(f"size must be positive, got {size}")
+        self.size, self.train = int(size), bool(train)
+        if files is None:
+            paths = sorted(p for p in self.root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        else:
+            paths = [self.root / f for f in files]
+        self.skipped: dict[str, str] = {}
+        if scan:
+            readable = []
+            for p in paths:
+                try:
+                    _read_rgb8(p)
+                    readable.append(p)
+                except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
+                    self.skipped[str(p)] = f"{type(e).__name__}: {e}"
+            paths = readable
+            if self.skipped:
+                first = next(iter(self.skipped.items()))
+                warnings.warn(f"skipped {len(self.skipped)} unreadable file(s) of {len(paths) + len(self.skipped)} "
+                              f"in {self.root} (first: {first[0]}: {first[1]})", stacklevel=2)
+        if not paths:
+            raise ValueError(f"no readable images in {self.root}; expected files ending in "
+                             f"{', '.join(IMAGE_EXTENSIONS)}")
+        self.paths = paths
+        self._warned_late = False
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        for k in range(len(self.paths)):
+            path = self.paths[(index + k) % len(self.paths)]
+            try:
+                image = _read_rgb8(path)
+                break
+            except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
+                self.skipped[str(path)] = f"{type(e).__name__}: {e}"
+                if not self._warned_late:
+                    warnings.warn(f"{path} became unreadable ({e}); using the next image instead", stacklevel=2)
+                    self._warned_late = True
+        else:
+            raise RuntimeError(f"no image in {self.root} can be read any more")
+        return pil_to_tensor(self.random_crop(image) if self.train else centre_crop(image, self.size))
+
+    def random_crop(self, image: Image.Image) -> Image.Image:
+        """A random ``size x size`` crop with a random horizontal flip (torch's global RNG)."""
+        image = _fit(image, self.size)
+        left = int(torch.randint(0, image.width - self.size + 1, ()))
+        top = int(torch.randint(0, image.height - self.size + 1, ()))
+        crop = image.crop((left, top, left + self.size, top + self.size))
+        if bool(torch.rand(()) < 0.5):
+            crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
+        return crop
