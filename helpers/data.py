@@ -188,6 +188,10 @@ class ImageFolder(torch.utils.data.Dataset):
         return len(self.paths)
 
     def __getitem__(self, index: int) -> torch.Tensor:
+        return self.get(index)
+
+    def get(self, index: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Item ``index``; a training crop draws from ``generator`` (default: torch's global one)."""
         for k in range(len(self.paths)):
             path = self.paths[(index + k) % len(self.paths)]
             try:
@@ -200,14 +204,14 @@ class ImageFolder(torch.utils.data.Dataset):
                     self._warned_late = True
         else:
             raise RuntimeError(f"no image in {self.root} can be read any more")
-        return pil_to_tensor(self.random_crop(image) if self.train else centre_crop(image, self.size))
+        return pil_to_tensor(self.random_crop(image, generator) if self.train else centre_crop(image, self.size))
 
-    def random_crop(self, image: Image.Image) -> Image.Image:
-        """A random ``size x size`` crop with a random horizontal flip (torch's global RNG)."""
+    def random_crop(self, image: Image.Image, generator: torch.Generator | None = None) -> Image.Image:
+        """A random ``size x size`` crop with a random horizontal flip."""
         image = _fit(image, self.size)
-        left = int(torch.randint(0, image.width - self.size + 1, ()))
-        top = int(torch.randint(0, image.height - self.size + 1, ()))
+        left = int(torch.randint(0, image.width - self.size + 1, (), generator=generator))
+        top = int(torch.randint(0, image.height - self.size + 1, (), generator=generator))
         crop = image.crop((left, top, left + self.size, top + self.size))
-        if bool(torch.rand(()) < 0.5):
+        if bool(torch.rand((), generator=generator) < 0.5):
             crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
         return crop

@@ -1,0 +1,17 @@
+"""Run by tests/test_train.py under torchrun: train, then save this rank's weights."""
+
+import sys
+
+import torch
+import torch.distributed as dist
+
+from helpers.train import TrainConfig, train
+
+if __name__ == "__main__":
+    data, out = sys.argv[1], sys.argv[2]
+    dist.init_process_group("gloo")
+    cfg = TrainConfig(data=data, out=out, epochs=2, batch_size=2, crop=32, n_blocks=2, growth=8,
+                      last_init="default", lr=1e-4, max_steps_per_epoch=3, limit_images=16)
+    result = train(cfg, resume=False, progress=False)
+    torch.save(result["model"].state_dict(), f"{out}/rank{dist.get_rank()}.pt")
+    dist.destroy_process_group()
