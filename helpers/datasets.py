@@ -1,0 +1,156 @@
+"""The paper's data, reproducibly: a COCO-2017 subset (and optionally Pascal VOC 2012).
+
+Taught in notebook 04. The paper trains on "1000 random images of COCO-2017" and evaluates on
+COCO-2017 test and Pascal VOC 2012, all centre-cropped to 128 x 128. We make "random"
+reproducible:
+
+* the **fixed list** is the sorted list of ``.jpg`` files under a prefix of an archive whose size
+  and md5 are known (COCO's ``val2017.zip``: 5,000 images), so it cannot change;
+* a numpy generator seeded with ``seed`` permutes it; the first ``n_train`` names are the
+  training set, the next ``n_eval`` the held-out evaluation set (disjoint by construction);
+* the chosen names, with the sha256 of each extracted file, are written to a **manifest**
+  (``data/manifests/<source>_subset.json``). A later run checks its choice against an existing
+  manifest, and :func:`fetch_from_manifest` can fetch the same images one by one (COCO's per-image
+  ``coco_url``) and verify each against the manifest.
+
+COCO and VOC images carry their own licences (COCO: the Flickr licence of each image; VOC: the
+Flickr terms): they are downloaded to a cache, never committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import DATA_DIR
+from .download import DownloadError, download
+
+
+@dataclass(frozen=True)
+class Source:
+    """An archive of images with its known size and md5."""
+
+    name: str
+    url: str
+    size: int
+    md5: str
+    prefix: str        # folder of the images inside the archive
+    image_url: str = ""  # per-image address, ``{name}`` replaced by the file name (optional)
+
+
+COCO_VAL2017 = Source("coco-val2017", "http://images.cocodataset.org/zips/val2017.zip", 815_585_330,
+                      "442b8da7639aecaf257c1dceb8ba8c80", "val2017/",
+                      "http://images.cocodataset.org/val2017/{name}")
+VOC2012 = Source("voc2012", "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",
+                 1_999_639_040, "6cd6e144f989b92b3379bac3b3de84fd", "VOCdevkit/VOC2012/JPEGImages/")
+MANIFEST_DIR = DATA_DIR / "manifests"
+
+
+def choose_subset(names, n_train: int, n_eval: int, seed: int = 2022):
+    """Sort ``names``, permute them with ``numpy.random.default_rng(seed)``; return
+    ``(train, eval)``: the first ``n_train`` and the next ``n_eval`` names, disjoint."""
+    names = sorted(set(names))
+    if n_train + n_eval > len(names):
+        raise ValueError(f"asked for {n_train} + {n_eval} images but the list has only {len(names)}")
+    order = np.random.default_rng(seed).permutation(len(names))
+    chosen = [names[i] for i in order[:n_train + n_eval]]
+    return chosen[:n_train], chosen[n_train:]
+
+
+def _members(archive: Path, prefix: str) -> dict:
+    """File name -> member of every .jpg directly under ``prefix`` in a zip or tar archive."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            infos = z.infolist()
+        return {Path(i.filename).name: i.filename for i in infos
+                if i.filename.startswith(prefix) and i.filename.lower().endswith(".jpg") and "/" not in i.filename[len(prefix):]}
+    with tarfile.open(archive) as t:
+        return {Path(m.name).name: m.name for m in t.getmembers()
+                if m.isfile() and m.name.startswith(prefix) and m.name.lower().endswith(".jpg")
+                and "/" not in m.name[len(prefix):]}
+
+
+def _extract(archive: Path, members: dict, names, out_dir: Path) -> list:
+    """Copy the chosen members to ``out_dir/<file name>`` (names come from our list, never from
+    the archive's paths, so nothing can be written outside ``out_dir``). Returns sha256s."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    hashes = []
+    is_zip = zipfile.is_zipfile(archive)
+    opener = zipfile.ZipFile(archive) if is_zip else tarfile.open(archive)
+    with opener as arc:
+        for name in names:
+            data = arc.read(members[name]) if is_zip else arc.extractfile(members[name]).read()
+            target = out_dir / name
+            if not target.is_file() or target.read_bytes() != data:
+                tmp = target.with_name(name + ".tmp")
+                tmp.write_bytes(data)
+                tmp.replace(target)
+            hashes.append(hashlib.sha256(data).hexdigest())
+    return hashes
+
+
+def prepare_subset(source: Source = COCO_VAL2017, cache_dir="~/.cache/inn-stego", out_dir=None,
+                   n_train: int = 1000, n_eval: int = 1000, seed: int = 2022, manifest_path=None,
+                   url: str | None = None, progress: bool = True) -> dict:
+    """Download ``source`` (cached, resumable, checksummed: :func:`helpers.download.download`),
+    choose the subset (:func:`choose_subset`), extract it to ``out_dir/train`` and
+    ``out_dir/eval``, and write or check the manifest. ``url`` overrides the archive's address
+    (a mirror, or the tests' local server). Returns the manifest (a dict)."""
+    cache_dir = Path(cache_dir).expanduser()
+    out_dir = Path(out_dir) if out_dir is not None else cache_dir / source.name
+    manifest_path = Path(manifest_path) if manifest_path is not None else MANIFEST_DIR / f"{source.name}_subset.json"
+    archive = download(url or source.url, cache_dir / Path(source.url).name, size=source.size, md5=source.md5,
+                       progress=progress)
+    members = _members(archive, source.prefix)
+    if not members:
+        raise DownloadError(f"{archive} holds no .jpg files under {source.prefix}; delete it and download again")
+    train, evaluation = choose_subset(members, n_train, n_eval, seed)
+    manifest = {
+        "source": source.name, "archive": Path(source.url).name, "archive_md5": source.md5,
+        "fixed_list": f"sorted names of the {len(members)} .jpg files under {source.prefix} in the archive",
+        "n_listed": len(members), "seed": seed, "rule": "numpy.random.default_rng(seed).permutation; "
+        "first n_train -> train, next n_eval -> eval",
+        "train": [dict(file=n, sha256=h) for n, h in zip(train, _extract(archive, members, train, out_dir / "train"))],
+        "eval": [dict(file=n, sha256=h) for n, h in zip(evaluation, _extract(archive, members, evaluation, out_dir / "eval"))],
+    }
+    if manifest_path.is_file():
+        old = json.loads(manifest_path.read_text())
+        if (old.get("seed"), old.get("archive_md5"), old.get("train"), old.get("eval")) != \
+                (seed, source.md5, manifest["train"], manifest["eval"]):
+            raise ValueError(f"the subset chosen now differs from the manifest {manifest_path} (another seed or size, "
+                             "or different files); pass another manifest_path to keep both")
+    else:
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    manifest["paths"] = {"train": str(out_dir / "train"), "eval": str(out_dir / "eval"), "manifest": str(manifest_path)}
+    return manifest
+
+
+def fetch_from_manifest(manifest_path, out_dir, image_url: str, split: str = "train", progress: bool = True) -> int:
+    """Fetch the images a manifest lists one by one from ``image_url`` (``{name}`` is replaced by
+    each file name, e.g. COCO's ``http://images.cocodataset.org/val2017/{name}``), each checked
+    against the manifest's sha256. Files that fail are skipped and reported in one warning.
+    Returns the number of images now present and verified."""
+    from tqdm.auto import tqdm
+
+    manifest = json.loads(Path(manifest_path).read_text())
+    out_dir = Path(out_dir)
+    failed = {}
+    for entry in tqdm(manifest[split], desc=f"{manifest['source']} {split}", disable=not progress):
+        try:
+            download(image_url.format(name=entry["file"]), out_dir / entry["file"], sha256=entry["sha256"],
+                     progress=False, timeout=30)
+        except DownloadError as e:
+            failed[entry["file"]] = str(e)
+    if failed:
+        first = next(iter(failed.items()))
+        warnings.warn(f"{len(failed)} of {len(manifest[split])} images could not be fetched or failed their checksum "
+                      f"(first: {first[0]}: {first[1]}); run again to retry", stacklevel=2)
+    return len(manifest[split]) - len(failed)

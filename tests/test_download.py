@@ -1,0 +1,176 @@
+"""Downloads and the COCO subset against a local HTTP server (no internet): the real code path."""
+
+import hashlib
+import io
+import json
+import socket
+import threading
+import warnings
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from helpers.data import ImageFolder, list_samples
+from helpers.datasets import Source, choose_subset, fetch_from_manifest, prepare_subset
+from helpers.download import DownloadError, download
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Serves server.files; honours Range; drops the connection half-way through paths in server.cut_once."""
+
+    def do_GET(self):
+        self.server.requests.append((self.path, self.headers.get("Range")))
+        data = self.server.files.get(self.path)
+        if data is None:
+            self.send_error(404, "Not Found")
+            return
+        start = int(self.headers["Range"].split("=")[1].split("-")[0]) if self.headers.get("Range") else 0
+        body = data[start:]
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Length", str(len(body)))
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.end_headers()
+        if self.path in self.server.cut_once:
+            self.server.cut_once.discard(self.path)
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.files, httpd.cut_once, httpd.requests = {}, set(), []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def md5(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def test_interrupted_download_resumes_then_is_cached(server, tmp_path):
+    data = bytes(range(256)) * 5000
+    server.files["/big.bin"] = data
+    server.cut_once.add("/big.bin")
+    dest = tmp_path / "big.bin"
+    with pytest.raises(DownloadError, match="stopped at 640,000 of 1,280,000 bytes; the bytes are kept in .*big.bin.part: run the same call again to resume"):
+        download(server.url + "/big.bin", dest, size=len(data), md5=md5(data), progress=False)
+    kept = (tmp_path / "big.bin.part").stat().st_size
+    assert 0 < kept < len(data)
+    download(server.url + "/big.bin", dest, size=len(data), md5=md5(data), progress=False)
+    assert dest.read_bytes() == data and not (tmp_path / "big.bin.part").exists()
+    assert server.requests[-1] == ("/big.bin", f"bytes={kept}-")  # resumed, not restarted
+    n = len(server.requests)
+    download(server.url + "/big.bin", dest, size=len(data), md5=md5(data), progress=False)
+    assert len(server.requests) == n  # cached: no request at all
+
+
+def test_cut_without_known_size_is_caught_by_content_length(server, tmp_path):
+    server.files["/s.bin"] = b"x" * 100_000
+    server.cut_once.add("/s.bin")
+    with pytest.raises(DownloadError, match="stopped at 50,000 of 100,000 bytes"):
+        download(server.url + "/s.bin", tmp_path / "s.bin", progress=False)
+    assert download(server.url + "/s.bin", tmp_path / "s.bin", progress=False).read_bytes() == b"x" * 100_000
+
+
+def test_checksum_mismatch_deletes_and_explains(server, tmp_path):
+    server.files["/f.bin"] = b"corrupted content"
+    with pytest.raises(DownloadError, match="checksum mismatch .* download it by hand"):
+        download(server.url + "/f.bin", tmp_path / "f.bin", md5=md5(b"expected content"), progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_network_and_http_errors_are_clear(server, tmp_path):
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DownloadError, match="could not download .*Check the network connection"):
+        download(f"http://127.0.0.1:{port}/x.zip", tmp_path / "x.zip", progress=False, timeout=5)
+    with pytest.raises(DownloadError, match="answered 404"):
+        download(server.url + "/missing.zip", tmp_path / "m.zip", progress=False)
+
+
+@pytest.fixture
+def coco_like(server):
+    """A val2017.zip in COCO's layout made from bundled photos, plus per-image files."""
+    buf = io.BytesIO()
+    images = {}
+    with zipfile.ZipFile(buf, "w") as z:
+        for k, path in enumerate(list_samples()[:12]):
+            jpg = io.BytesIO()
+            Image.open(path).save(jpg, "JPEG", quality=90)
+            name = f"{k * 37 + 139:012d}.jpg"
+            images[name] = jpg.getvalue()
+            z.writestr(f"val2017/{name}", images[name])
+        z.writestr("val2017/README.txt", "not an image")
+        z.writestr("annotations/x.jpg", b"outside the prefix")
+    data = buf.getvalue()
+    server.files["/zips/val2017.zip"] = data
+    for name, content in images.items():
+        server.files[f"/val2017/{name}"] = content
+    source = Source("coco-test", server.url + "/zips/val2017.zip", len(data), md5(data), "val2017/",
+                    server.url + "/val2017/{name}")
+    return source, images
+
+
+def test_prepare_subset_end_to_end(server, coco_like, tmp_path):
+    source, images = coco_like
+    server.cut_once.add("/zips/val2017.zip")
+    kwargs = dict(cache_dir=tmp_path / "cache", n_train=6, n_eval=3, seed=7,
+                  manifest_path=tmp_path / "manifest.json", progress=False)
+    with pytest.raises(DownloadError):  # the transfer is cut half-way
+        prepare_subset(source, **kwargs)
+    manifest = prepare_subset(source, **kwargs)  # resumes and completes
+    train = [e["file"] for e in manifest["train"]]
+    evaluation = [e["file"] for e in manifest["eval"]]
+    assert len(train) == 6 and len(evaluation) == 3 and not set(train) & set(evaluation)
+    assert (train, evaluation) == choose_subset(images, 6, 3, seed=7)
+    assert manifest["n_listed"] == 12  # README.txt and files outside val2017/ are not images of the list
+    for e in manifest["train"]:
+        assert hashlib.sha256((tmp_path / "cache" / "coco-test" / "train" / e["file"]).read_bytes()).hexdigest() == e["sha256"]
+    assert json.loads((tmp_path / "manifest.json").read_text())["train"] == manifest["train"]
+    assert len(ImageFolder(manifest["paths"]["train"], size=128)) == 6
+    n = len(server.requests)
+    assert prepare_subset(source, **kwargs)["train"] == manifest["train"]  # cached, and the manifest agrees
+    assert len(server.requests) == n
+    with pytest.raises(ValueError, match="differs from the manifest"):
+        prepare_subset(source, **{**kwargs, "seed": 8})
+
+
+def test_fetch_from_manifest_checks_every_image(server, coco_like, tmp_path):
+    source, images = coco_like
+    manifest = prepare_subset(source, cache_dir=tmp_path / "cache", n_train=5, n_eval=2, seed=1,
+                              manifest_path=tmp_path / "m.json", progress=False)
+    bad = manifest["train"][0]["file"]
+    server.files[f"/val2017/{bad}"] = b"corrupted"
+    with pytest.warns(UserWarning, match="1 of 5 images could not be fetched or failed their checksum"):
+        ok = fetch_from_manifest(tmp_path / "m.json", tmp_path / "one_by_one", source.image_url, progress=False)
+    assert ok == 4 and not (tmp_path / "one_by_one" / bad).exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        server.files[f"/val2017/{bad}"] = images[bad]
+        assert fetch_from_manifest(tmp_path / "m.json", tmp_path / "one_by_one", source.image_url, progress=False) == 5
+
+
+def test_choose_subset_is_seeded_and_disjoint():
+    names = [f"{k:012d}.jpg" for k in range(100)]
+    a = choose_subset(reversed(names), 30, 20, seed=3)
+    assert a == choose_subset(names, 30, 20, seed=3)  # the list is sorted first: order does not matter
+    assert a != choose_subset(names, 30, 20, seed=4)
+    assert not set(a[0]) & set(a[1])
+    with pytest.raises(ValueError, match="only 100"):
+        choose_subset(names, 90, 20)
