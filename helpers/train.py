@@ -17,6 +17,10 @@ Choices the paper leaves open, and ours (HiNet's code is the reference):
   weight decay 1e-5, as HiNet;
 * schedule: the learning rate halves every ``lr_step_epochs`` epochs (HiNet: step decay);
 * epochs: 50 by default (25,000 steps over 1,000 images at batch size 2);
+* initialisation: PyTorch's default in every layer (``last_init="default"``). The paper does not
+  say; HiNet zero-initialises the last layer of each dense block, which makes the network the
+  identity, and with z handed to the receiver the identity has loss exactly 0: training would
+  not move (notebook 05 shows it, notebook 09 dissects it);
 * squared errors are summed over the pixels of an image and averaged over the batch (HiNet sums
   over the batch too; averaging makes the loss independent of how a batch is split over GPUs);
 * gradients are clipped to a global norm of ``grad_clip``; a non-finite loss or gradient stops
@@ -60,7 +64,7 @@ class TrainConfig:
     n_blocks: int = 8               # paper: 8
     clamp: float = 2.0
     growth: int = 32
-    last_init: str = "zero"
+    last_init: str = "default"      # "zero" starts at the loss's minimum: nothing to train (notebook 05)
     alpha: float = 1.0              # paper: 1
     beta: float = 10.0              # paper: 10
     bpp: int = 3                    # paper: 3
@@ -232,7 +236,8 @@ def _train(cfg, resume, model, progress, rank, world):
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999), eps=1e-6,
                                  weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.lr_step_epochs, gamma=cfg.lr_gamma)
-    history = {k: [] for k in ("loss", "loss_enc", "loss_dec", "psnr", "ra", "lr", "seconds")}
+    history = {k: [] for k in ("loss", "loss_enc", "loss_dec", "psnr", "ra", "lr", "seconds",
+                               "step_loss", "step_psnr", "step_ra")}
     start_epoch = 0
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path, map_location=device)
@@ -281,6 +286,8 @@ def _train(cfg, resume, model, progress, rank, world):
             for k, v in (("loss", loss), ("loss_enc", loss_enc), ("loss_dec", loss_dec),
                          ("psnr", 10 * torch.log10(1 / mse)), ("ra", ra)):
                 sums[k] += v.item()
+                if k in ("loss", "psnr", "ra"):  # per step, this process's batch (for curves)
+                    history["step_" + k].append(v.item())
             bar.update(1)
             bar.set_postfix(loss=f"{sums['loss'] / (step + 1):.4g}", psnr=f"{sums['psnr'] / (step + 1):.2f}",
                             ra=f"{sums['ra'] / (step + 1):.4%}")
@@ -325,3 +332,27 @@ def _check_finite(value: torch.Tensor, what: str, epoch: int, step: int, ckpt_pa
 def config_fields() -> list:
     """The fields of :class:`TrainConfig` (the command line builds its options from them)."""
     return list(fields(TrainConfig))
+
+
+@torch.no_grad()
+def evaluate(model: StegoINN, images, bpp: int = 3, mapping: bool = True, seed: int = 12345,
+             batch_size: int = 8, device=None) -> dict:
+    """Per-image PSNR (cover vs 8-bit stego) and recovery accuracy (after 8-bit rounding, inverse
+    with z, Algorithm 2) over a dataset of covers, with random message bits seeded by ``seed``.
+    Returns lists ``psnr``, ``ra`` and ``changed`` (share of 8-bit values that differ from the cover)."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    samples = TrainingSamples(images, bpp, seed)
+    out = {"psnr": [], "ra": [], "changed": []}
+    for cover, bits in DataLoader(samples, batch_size=batch_size):
+        cover, bits = cover.to(device), bits.to(device)
+        secret_map, turn = map_bits(bits, batch=True) if mapping else (map_bits_plain(bits), None)
+        stego, z = model(cover, secret_map)
+        stego_8bit = quantize_8bit(stego)
+        _, secret_rev = model.inverse(stego_8bit, z)
+        bits_rev = unmap_bits(secret_rev, turn) if mapping else unmap_bits_plain(secret_rev)
+        mse = ((stego_8bit - cover) ** 2).flatten(1).mean(1)
+        out["psnr"] += (10 * torch.log10(1 / mse.clamp_min(1e-12))).where(mse > 0, torch.tensor(float("inf"), device=device)).tolist()
+        out["ra"] += (bits_rev == bits).flatten(1).float().mean(1).tolist()
+        out["changed"] += (torch.round(stego_8bit * 255) != torch.round(cover * 255)).flatten(1).float().mean(1).tolist()
+    return out

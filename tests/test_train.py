@@ -114,3 +114,25 @@ def test_ddp_two_cpu_processes_match_one_process(tmp_path):
     ddp_history = load_checkpoint(tmp_path / "ddp" / "last.pt")["history"]
     assert ddp_history["loss"] == pytest.approx(single_run["history"]["loss"], rel=1e-4)
 
+
+
+def test_zero_init_starts_at_zero_loss_and_does_not_move(tmp_path):
+    """HiNet's zero-initialised last layers: identity network, loss exactly 0, nothing to learn."""
+    cfg = TrainConfig(**{**SMALL, "last_init": "zero"}, out=str(tmp_path), epochs=1, max_steps_per_epoch=3)
+    result = train(cfg, progress=False)
+    assert result["history"]["step_loss"] == [0.0, 0.0, 0.0]
+    assert all(float(p.detach().abs().max()) == 0 for n, p in result["model"].named_parameters() if ".last." in n)
+
+
+def test_evaluate_reports_per_image_metrics():
+    from helpers.data import ImageFolder
+    from helpers.model import StegoINN
+    from helpers.train import evaluate
+
+    images = ImageFolder(SAMPLES_DIR, size=32, files=["coffee_128x128_0.png", "china_128x128_1.png"])
+    identity = evaluate(StegoINN(n_blocks=2, growth=8, last_init="zero"), images)
+    assert identity["ra"] == [1.0, 1.0] and identity["changed"] == [0.0, 0.0]
+    assert identity["psnr"] == [float("inf")] * 2
+    torch.manual_seed(0)
+    noisy = evaluate(StegoINN(n_blocks=2, growth=8, last_init="default"), images)
+    assert all(p < 60 for p in noisy["psnr"]) and all(c > 0.1 for c in noisy["changed"])
