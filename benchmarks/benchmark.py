@@ -97,14 +97,14 @@ def bench_device(device: torch.device, size: int, batch_sizes, repeats: int) -> 
                forward_s=t_fwd, inverse_s=t_inv)
 
     train_rows = []
-    for bs in batch_sizes:
+    amp_choices = (False, True) if device.type == "cuda" else (False,)
+    for bs, amp in ((b, a) for a in amp_choices for b in batch_sizes):
         torch.manual_seed(0)
         net = StegoINN(last_init="default").to(device)
         step = TrainStep(net)
         opt = torch.optim.Adam(net.parameters(), lr=10 ** -4.5)
         x = torch.rand(bs, 3, size, size, device=device)
         s = (torch.rand(bs, 3, size, size, device=device) < 0.5).float() / 2
-        amp = device.type == "cuda"
 
         def one():
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
@@ -119,10 +119,10 @@ def bench_device(device: torch.device, size: int, batch_sizes, repeats: int) -> 
         try:
             t = timed(one, repeats, sync)
         except torch.OutOfMemoryError:
-            train_rows.append({"batch": bs, "error": "out of memory"})
-            break
+            train_rows.append({"batch": bs, "amp": amp, "error": "out of memory"})
+            continue
         peak = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else peak_rss_mib()
-        train_rows.append({"batch": bs, "step_s": t, "images_per_s": bs / t, "s_per_image": t / bs,
+        train_rows.append({"batch": bs, "amp": amp, "step_s": t, "images_per_s": bs / t, "s_per_image": t / bs,
                            "peak_mib": peak})
     out["train"] = train_rows
     return out
@@ -134,17 +134,17 @@ def report(r: dict) -> None:
           f"-> {r['speedup']:.2f}x (outputs agree to {r['max_abs_diff']:.1e})")
     print(f"optimised forward {r['forward_s']:.3f} s, inverse {r['inverse_s']:.3f} s per image")
     peak_kind = "peak GPU memory" if r["device"].startswith("cuda") else "peak process RSS"
-    print(f"{'batch':>6} {'step s':>8} {'images/s':>9} {'s/image':>8} {peak_kind + ' MiB':>22}")
+    print(f"{'batch':>6} {'amp':>5} {'step s':>8} {'images/s':>9} {'s/image':>8} {peak_kind + ' MiB':>22}")
     for row in r["train"]:
         if "error" in row:
-            print(f"{row['batch']:>6} {row['error']}")
+            print(f"{row['batch']:>6} {str(row['amp']):>5} {row['error']}")
         else:
-            print(f"{row['batch']:>6} {row['step_s']:>8.3f} {row['images_per_s']:>9.2f} {row['s_per_image']:>8.3f} "
+            print(f"{row['batch']:>6} {str(row['amp']):>5} {row['step_s']:>8.3f} {row['images_per_s']:>9.2f} {row['s_per_image']:>8.3f} "
                   f"{row['peak_mib']:>22.0f}")
     ok = [row for row in r["train"] if "error" not in row]
     if ok:
         best = max(ok, key=lambda row: row["images_per_s"])
-        print(f"best batch size: {best['batch']} ({best['images_per_s']:.2f} images/s; one epoch of 1000 images "
+        print(f"best: batch {best['batch']}, amp {best['amp']} ({best['images_per_s']:.2f} images/s; one epoch of 1000 images "
               f"{1000 / best['images_per_s'] / 60:.1f} min)")
 
 

@@ -20,7 +20,7 @@ HELP = {
     "mapping": "use the mapping module (Algorithm 1)", "lr": "Adam learning rate",
     "weight_decay": "Adam weight decay", "lr_step_epochs": "halve the learning rate every N epochs",
     "lr_gamma": "factor of each learning-rate step", "grad_clip": "clip gradients to this global norm",
-    "seed": "random seed", "amp": "bfloat16 mixed precision on CUDA",
+    "seed": "random seed", "amp": "bfloat16 mixed precision on CUDA (faster; may cap PSNR, see helpers/train.py)",
     "max_steps_per_epoch": "stop each epoch after N steps (0: all)", "limit_images": "use the first N images (0: all)",
 }
 

@@ -136,3 +136,18 @@ def test_evaluate_reports_per_image_metrics():
     torch.manual_seed(0)
     noisy = evaluate(StegoINN(n_blocks=2, growth=8, last_init="default"), images)
     assert all(p < 60 for p in noisy["psnr"]) and all(c > 0.1 for c in noisy["changed"])
+
+
+def test_exported_checkpoint_is_small_and_loads(tmp_path):
+    result = train(TrainConfig(**SMALL, out=str(tmp_path / "run"), epochs=1, max_steps_per_epoch=1), progress=False)
+    from helpers.train import export_checkpoint
+
+    small = export_checkpoint(result["checkpoint"], tmp_path / "small.pt", notes="test run")
+    assert small.stat().st_size < 0.6 * result["checkpoint"].stat().st_size  # no optimiser state
+    assert load_checkpoint(small)["notes"] == "test run"
+    model = model_from_checkpoint(small)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), result["model"].state_dict().values()))
+    (tmp_path / "resume").mkdir()
+    (tmp_path / "resume" / "last.pt").write_bytes(small.read_bytes())
+    with pytest.raises(ValueError, match="cannot be resumed"):
+        train(TrainConfig(**SMALL, out=str(tmp_path / "resume"), epochs=2, max_steps_per_epoch=1), progress=False)
