@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(flag, type=kind, default=default, required=f.name == "data",
                            help=f"{HELP.get(f.name, '')} (default: {default})")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
     return parser
 
 

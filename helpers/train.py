@@ -248,6 +248,12 @@ def _train(cfg, resume, model, progress, rank, world):
         if state["model_config"] != model.config:
             raise ValueError(f"{ckpt_path} holds a different network ({state['model_config']}); "
                              "use another --out folder or the same model settings")
+        changed = {k: (v, getattr(cfg, k)) for k, v in state["config"].items()
+                   if k not in ("epochs", "out") and hasattr(cfg, k) and getattr(cfg, k) != v}
+        if changed:
+            what = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+            raise ValueError(f"{ckpt_path} was trained with other settings ({what}); use another --out folder, "
+                             "or the same settings to resume (only --epochs may change)")
         if "optimizer" not in state:
             raise ValueError(f"{ckpt_path} is an exported checkpoint without optimiser state; it cannot be resumed: "
                              "use another --out folder")

@@ -34,6 +34,8 @@ def test_resume_gives_identical_weights(tmp_path):
     train(TrainConfig(**common, out=str(tmp_path / "b"), epochs=1), progress=False)  # "interrupted" after 1 epoch
     resumed = train(TrainConfig(**common, out=str(tmp_path / "b"), epochs=2), progress=False)
     assert len(resumed["history"]["loss"]) == 2
+    with pytest.raises(ValueError, match=r"other settings \(lr 0.001 -> 0.002\)"):
+        train(TrainConfig(**{**common, "lr": 2e-3}, out=str(tmp_path / "b"), epochs=3), progress=False)
     assert resumed["history"]["loss"] == straight["history"]["loss"]
     for (k, a), b in zip(straight["model"].state_dict().items(), resumed["model"].state_dict().values()):
         assert torch.equal(a, b), k
