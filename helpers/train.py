@@ -38,6 +38,8 @@ processes (``torchrun``) sees the same global batches as one process with N time
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from dataclasses import asdict, dataclass, fields
@@ -82,6 +84,13 @@ class TrainConfig:
     amp: bool = False               # bfloat16 autocast on CUDA (off: see the module docstring)
     max_steps_per_epoch: int = 0    # 0: the whole epoch (fast mode uses a few)
     limit_images: int = 0           # 0: every image in the folder
+
+
+    def fingerprint(self) -> str:
+        """A short hash of every setting that shapes the result (all but ``out`` and ``epochs``):
+        a folder name per configuration, so that runs with other settings never collide."""
+        settings = {k: v for k, v in asdict(self).items() if k not in ("out", "epochs")}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
 
 
 class TrainingDiverged(RuntimeError):

@@ -153,3 +153,9 @@ def test_exported_checkpoint_is_small_and_loads(tmp_path):
     (tmp_path / "resume" / "last.pt").write_bytes(small.read_bytes())
     with pytest.raises(ValueError, match="cannot be resumed"):
         train(TrainConfig(**SMALL, out=str(tmp_path / "resume"), epochs=2, max_steps_per_epoch=1), progress=False)
+
+
+def test_fingerprint_ignores_out_and_epochs_only():
+    a = TrainConfig(**SMALL)
+    assert a.fingerprint() == TrainConfig(**SMALL, out="elsewhere", epochs=99).fingerprint()
+    assert a.fingerprint() != TrainConfig(**{**SMALL, "crop": 64}).fingerprint()

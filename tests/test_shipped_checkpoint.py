@@ -1,0 +1,25 @@
+"""The checkpoint shipped in data/checkpoints/ loads safely, is small, and works."""
+
+import torch
+
+from helpers.data import DATA_DIR, ImageFolder, SAMPLES_DIR
+from helpers.train import evaluate, load_checkpoint, model_from_checkpoint
+
+SHIPPED = DATA_DIR / "checkpoints" / "paper.pt"
+
+
+def test_shipped_checkpoint_is_small_safe_and_documented():
+    assert SHIPPED.is_file(), "the shipped checkpoint is missing"
+    assert SHIPPED.stat().st_size <= 10 * 2 ** 20
+    state = torch.load(SHIPPED, weights_only=True)  # no pickled code
+    assert state["model_config"]["n_blocks"] == 8 and "optimizer" not in state
+    assert "trained" in load_checkpoint(SHIPPED)["notes"]
+    assert (DATA_DIR / "checkpoints" / "README.md").is_file()
+
+
+def test_shipped_checkpoint_hides_and_recovers_losslessly():
+    model = model_from_checkpoint(SHIPPED)
+    images = ImageFolder(SAMPLES_DIR, size=128, files=["coffee_128x128_0.png", "ihc_128x128_2.png"])
+    metrics = evaluate(model, images, bpp=3, mapping=True)
+    assert metrics["ra"] == [1.0, 1.0]
+    assert all(p > 25 for p in metrics["psnr"])  # trained: far above the ~9 dB of random weights
