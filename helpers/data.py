@@ -70,10 +70,8 @@ def load_image(path) -> torch.Tensor:
     if not path.is_file():
         raise FileNotFoundError(f"image not found: {path}")
     try:
-        with Image.open(path) as im:
-            im.load()
-            rgb = pil_to_rgb8(im)
-    except (UnidentifiedImageError, OSError) as e:
+        rgb = _read_rgb8(path)
+    except UNREADABLE as e:
         raise ValueError(f"cannot read {path} as an image ({e}); give a PNG, JPEG or other image file") from None
     return pil_to_tensor(rgb)
 
@@ -108,6 +106,8 @@ def load_samples(n: int | None = None, size: tuple[int, int] | None = (128, 128)
     return torch.stack([load_image(p) for p in paths])
 
 
+#: What PIL raises for a file that is not a readable image (not an image, truncated, corrupt).
+UNREADABLE = (OSError, UnidentifiedImageError, ValueError, SyntaxError)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
@@ -171,7 +171,7 @@ class ImageFolder(torch.utils.data.Dataset):
                 try:
                     _read_rgb8(p)
                     readable.append(p)
-                except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
+                except UNREADABLE as e:
                     self.skipped[str(p)] = f"{type(e).__name__}: {e}"
             paths = readable
             if self.skipped:
@@ -197,7 +197,7 @@ class ImageFolder(torch.utils.data.Dataset):
             try:
                 image = _read_rgb8(path)
                 break
-            except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
+            except UNREADABLE as e:
                 self.skipped[str(path)] = f"{type(e).__name__}: {e}"
                 if not self._warned_late:
                     warnings.warn(f"{path} became unreadable ({e}); using the next image instead", stacklevel=2)

@@ -21,3 +21,12 @@ def recovery_accuracy(bits: torch.Tensor, bits_rev: torch.Tensor) -> float:
     if bits.shape != bits_rev.shape:
         raise ValueError(f"shapes differ: {tuple(bits.shape)} vs {tuple(bits_rev.shape)}")
     return (bits.to(torch.uint8) == bits_rev.to(torch.uint8)).double().mean().item()
+
+
+def psnr_per_image(reference: torch.Tensor, test: torch.Tensor, peak: float = 1.0) -> torch.Tensor:
+    """:func:`psnr` of each image of a batch ``(B, C, H, W)``; a tensor of ``B`` values (``inf``
+    where an image is unchanged)."""
+    if reference.shape != test.shape:
+        raise ValueError(f"shapes differ: {tuple(reference.shape)} vs {tuple(test.shape)}")
+    mse = ((reference.double() - test.double()) ** 2).flatten(1).mean(1)
+    return 10 * torch.log10(peak ** 2 / mse)  # log10(x / 0) = inf

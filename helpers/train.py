@@ -51,6 +51,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .data import ImageFolder, pick_device
+from .metrics import psnr_per_image
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .model import StegoINN, quantize_8bit
 
@@ -373,8 +374,7 @@ def evaluate(model: StegoINN, images, bpp: int = 3, mapping: bool = True, seed: 
         stego_8bit = quantize_8bit(stego)
         _, secret_rev = model.inverse(stego_8bit, z)
         bits_rev = unmap_bits(secret_rev, turn) if mapping else unmap_bits_plain(secret_rev)
-        mse = ((stego_8bit - cover) ** 2).flatten(1).mean(1)
-        out["psnr"] += (10 * torch.log10(1 / mse.clamp_min(1e-12))).where(mse > 0, torch.tensor(float("inf"), device=device)).tolist()
+        out["psnr"] += psnr_per_image(cover, stego_8bit).tolist()
         out["ra"] += (bits_rev == bits).flatten(1).float().mean(1).tolist()
         out["changed"] += (torch.round(stego_8bit * 255) != torch.round(cover * 255)).flatten(1).float().mean(1).tolist()
     return out

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from helpers.metrics import psnr, recovery_accuracy
+from helpers.metrics import psnr, psnr_per_image, recovery_accuracy
 
 
 def test_psnr_known_values():
@@ -20,3 +20,11 @@ def test_recovery_accuracy():
     assert recovery_accuracy(bits, bits) == 1.0
     assert recovery_accuracy(bits, 1 - bits) == 0.0
     assert recovery_accuracy(bits, torch.tensor([0, 1, 0, 0])) == 0.75
+
+
+def test_psnr_per_image():
+    a = torch.zeros(2, 3, 4, 4)
+    b = a.clone()
+    b[1] += 0.1
+    values = psnr_per_image(a, b)
+    assert values[0].item() == math.inf and values[1].item() == pytest.approx(20.0)
