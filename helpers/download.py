@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import warnings
 import urllib.error
 import urllib.request
 from http.client import HTTPException
@@ -52,7 +53,11 @@ def download(url: str, dest, size: int | None = None, md5: str | None = None, sh
     if dest.is_file():
         if _verified(dest, size, md5, sha256):
             return dest
-        dest.rename(part)  # a damaged or partial copy: try to complete it, then check again
+        # A copy that fails its check is set aside (never deleted: it may be a hand download)
+        # and the file is fetched afresh; only a .part file is ever resumed.
+        bad = dest.with_name(dest.name + ".bad")
+        os.replace(dest, bad)
+        warnings.warn(f"{dest} did not match its checksum; moved it to {bad} and downloading again", stacklevel=2)
     dest.parent.mkdir(parents=True, exist_ok=True)
     have = part.stat().st_size if part.is_file() else 0
     if size is not None and have > size:

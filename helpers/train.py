@@ -51,7 +51,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .data import ImageFolder, pick_device
-from .metrics import psnr_per_image
+from .metrics import psnr, psnr_per_image, recovery_accuracy
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .model import StegoINN, quantize_8bit
 
@@ -302,15 +302,13 @@ def _train(cfg, resume, model, progress, rank, world):
             _check_finite(grad_norm, "gradient norm", epoch, step, ckpt_path, world, device)
             optimizer.step()
             with torch.no_grad():
-                stego_8bit = quantize_8bit(stego.float())
-                mse = ((stego_8bit - cover) ** 2).mean().clamp_min(1e-12)
                 bits_rev = unmap_bits(secret_rev.float(), turn) if cfg.mapping else unmap_bits_plain(secret_rev.float())
-                ra = (bits_rev == bits).float().mean()
-            for k, v in (("loss", loss), ("loss_enc", loss_enc), ("loss_dec", loss_dec),
-                         ("psnr", 10 * torch.log10(1 / mse)), ("ra", ra)):
-                sums[k] += v.item()
+            for k, v in (("loss", loss.item()), ("loss_enc", loss_enc.item()), ("loss_dec", loss_dec.item()),
+                         ("psnr", psnr(cover, quantize_8bit(stego.detach().float()))),
+                         ("ra", recovery_accuracy(bits, bits_rev))):
+                sums[k] += v
                 if k in ("loss", "psnr", "ra"):  # per step, this process's batch (for curves)
-                    history["step_" + k].append(v.item())
+                    history["step_" + k].append(v)
             bar.update(1)
             bar.set_postfix(loss=f"{sums['loss'] / (step + 1):.4g}", psnr=f"{sums['psnr'] / (step + 1):.2f}",
                             ra=f"{sums['ra'] / (step + 1):.4%}")

@@ -87,6 +87,17 @@ def test_cut_without_known_size_is_caught_by_content_length(server, tmp_path):
     assert download(server.url + "/s.bin", tmp_path / "s.bin", progress=False).read_bytes() == b"x" * 100_000
 
 
+def test_damaged_cached_copy_is_set_aside_and_fetched_again(server, tmp_path):
+    data = b"the right content" * 100
+    server.files["/c.bin"] = data
+    dest = tmp_path / "c.bin"
+    dest.write_bytes(b"x" * len(data))  # same size, wrong bytes (e.g. a bad hand download)
+    with pytest.warns(UserWarning, match="did not match its checksum"):
+        download(server.url + "/c.bin", dest, md5=md5(data), progress=False)
+    assert dest.read_bytes() == data
+    assert (tmp_path / "c.bin.bad").read_bytes() == b"x" * len(data)  # nothing the user had is lost
+
+
 def test_checksum_mismatch_deletes_and_explains(server, tmp_path):
     server.files["/f.bin"] = b"corrupted content"
     with pytest.raises(DownloadError, match="checksum mismatch .* download it by hand"):
