@@ -25,7 +25,7 @@ import torch
 
 from helpers import StegoINN
 from helpers.model import prepare_for_inference
-from helpers.train import TrainStep, paper_loss
+from helpers.train import EagerTrainStep, GraphedTrainStep, TrainConfig, TrainStep, make_optimizer
 
 
 def plain_forward_inverse(model: StegoINN, cover, secret):
@@ -97,33 +97,38 @@ def bench_device(device: torch.device, size: int, batch_sizes, repeats: int) -> 
                forward_s=t_fwd, inverse_s=t_inv)
 
     train_rows = []
-    amp_choices = (False, True) if device.type == "cuda" else (False,)
-    for bs, amp in ((b, a) for a in amp_choices for b in batch_sizes):
-        torch.manual_seed(0)
-        net = StegoINN(last_init="default").to(device)
-        step = TrainStep(net)
-        opt = torch.optim.Adam(net.parameters(), lr=10 ** -4.5)
-        x = torch.rand(bs, 3, size, size, device=device)
-        s = (torch.rand(bs, 3, size, size, device=device) < 0.5).float() / 2
-
-        def one():
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
-                stego_t, rev = step(x, s)
-            loss = paper_loss(x, stego_t, s, rev, 1.0, 10.0)[0]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        try:
-            t = timed(one, repeats, sync)
-        except torch.OutOfMemoryError:
-            train_rows.append({"batch": bs, "amp": amp, "error": "out of memory"})
-            continue
-        peak = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else peak_rss_mib()
-        train_rows.append({"batch": bs, "amp": amp, "step_s": t, "images_per_s": bs / t, "s_per_image": t / bs,
-                           "peak_mib": peak})
+    # (CUDA graph, bfloat16 autocast) combinations: eager only on the CPU
+    modes = [(False, False), (False, True), (True, False), (True, True)] if device.type == "cuda" else [(False, False)]
+    for graph, amp in modes:
+        for bs in batch_sizes:
+            row = {"batch": bs, "amp": amp, "graph": graph}
+            torch.manual_seed(0)
+            net = StegoINN(last_init="default").to(device)
+            cfg = TrainConfig(amp=amp)
+            opt = make_optimizer(net, cfg, capturable=graph)
+            run_step = (GraphedTrainStep if graph else EagerTrainStep)(TrainStep(net), net, opt, cfg, amp)
+            x = torch.rand(bs, 3, size, size, device=device)
+            s = (torch.rand(bs, 3, size, size, device=device) < 0.5).float() / 2
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(device)
+            try:
+                for _ in range(4 if graph else 0):  # warm-up steps and the capture happen before timing
+                    run_step(x, s)
+                # several steps per timing so that one step's launch overhead is measured in context
+                n = 10 if device.type == "cuda" else 1
+                t = timed(lambda: [run_step(x, s) for _ in range(n)], repeats, sync) / n
+            except torch.OutOfMemoryError:
+                train_rows.append({**row, "error": "out of memory"})
+                del net, opt, run_step
+                continue
+            except RuntimeError as e:  # e.g. a capture that fails: report it, keep measuring the rest
+                train_rows.append({**row, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"})
+                del net, opt, run_step
+                continue
+            peak = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else peak_rss_mib()
+            train_rows.append({**row, "step_s": t, "images_per_s": bs / t, "s_per_image": t / bs, "peak_mib": peak})
+            del net, opt, run_step
     out["train"] = train_rows
     return out
 
@@ -134,17 +139,17 @@ def report(r: dict) -> None:
           f"-> {r['speedup']:.2f}x (outputs agree to {r['max_abs_diff']:.1e})")
     print(f"optimised forward {r['forward_s']:.3f} s, inverse {r['inverse_s']:.3f} s per image")
     peak_kind = "peak GPU memory" if r["device"].startswith("cuda") else "peak process RSS"
-    print(f"{'batch':>6} {'amp':>5} {'step s':>8} {'images/s':>9} {'s/image':>8} {peak_kind + ' MiB':>22}")
+    print(f"{'batch':>6} {'amp':>5} {'graph':>6} {'step s':>8} {'images/s':>9} {'s/image':>8} {peak_kind + ' MiB':>22}")
     for row in r["train"]:
         if "error" in row:
-            print(f"{row['batch']:>6} {str(row['amp']):>5} {row['error']}")
+            print(f"{row['batch']:>6} {str(row['amp']):>5} {str(row['graph']):>6} {row['error']}")
         else:
-            print(f"{row['batch']:>6} {str(row['amp']):>5} {row['step_s']:>8.3f} {row['images_per_s']:>9.2f} {row['s_per_image']:>8.3f} "
+            print(f"{row['batch']:>6} {str(row['amp']):>5} {str(row['graph']):>6} {row['step_s']:>8.4f} {row['images_per_s']:>9.2f} {row['s_per_image']:>8.3f} "
                   f"{row['peak_mib']:>22.0f}")
     ok = [row for row in r["train"] if "error" not in row]
     if ok:
         best = max(ok, key=lambda row: row["images_per_s"])
-        print(f"best: batch {best['batch']}, amp {best['amp']} ({best['images_per_s']:.2f} images/s; one epoch of 1000 images "
+        print(f"best: batch {best['batch']}, amp {best['amp']}, graph {best['graph']} ({best['images_per_s']:.2f} images/s; one epoch of 1000 images "
               f"{1000 / best['images_per_s'] / 60:.1f} min)")
 
 
