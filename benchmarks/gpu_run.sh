@@ -43,7 +43,8 @@ for i in range(1000):
 print(f"{len(files)} training photos, linked into 1000 files")
 PYEOF
 start=$(date +%s)
-timeout "$TRAIN_SECONDS" $PY -m helpers train --data /tmp/train1000 --out /tmp/run $GRAPH --no-resume ${EXTRA_TRAIN_ARGS:-} 2>"$OUT/train_progress.txt" | tee "$OUT/train.log"
+timeout "$TRAIN_SECONDS" $PY -m helpers train --data /tmp/train1000 --out /tmp/run $GRAPH --no-resume ${EXTRA_TRAIN_ARGS:-} 2>/tmp/train_progress.txt | tee "$OUT/train.log"
+tail -c 400 /tmp/train_progress.txt; echo
 echo "training stopped after $(( $(date +%s) - start )) s"
 
 echo "== report"
