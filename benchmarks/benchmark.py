@@ -93,6 +93,7 @@ def bench_device(device: torch.device, size: int, batch_sizes, repeats: int) -> 
         t_fwd = timed(lambda: fast(fast_cover, fast_secret), repeats, sync)
         stego, z = fast(fast_cover, fast_secret)
         t_inv = timed(lambda: fast.inverse(stego, z), repeats, sync)
+    print(f"  forward + inverse: plain {t_plain:.4f} s, optimised {t_fast:.4f} s", flush=True)
     out.update(plain_fwd_inv_s=t_plain, fast_fwd_inv_s=t_fast, speedup=t_plain / t_fast, max_abs_diff=diff,
                forward_s=t_fwd, inverse_s=t_inv)
 
@@ -124,10 +125,13 @@ def bench_device(device: torch.device, size: int, batch_sizes, repeats: int) -> 
                 continue
             except RuntimeError as e:  # e.g. a capture that fails: report it, keep measuring the rest
                 train_rows.append({**row, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"})
+                print("  failed", train_rows[-1], flush=True)
                 del net, opt, run_step
                 continue
             peak = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else peak_rss_mib()
             train_rows.append({**row, "step_s": t, "images_per_s": bs / t, "s_per_image": t / bs, "peak_mib": peak})
+            print("  measured", {k: round(v, 4) if isinstance(v, float) else v for k, v in train_rows[-1].items()},
+                  flush=True)
             del net, opt, run_step
     out["train"] = train_rows
     return out
