@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--cpu-batches", default="2,4")
-    p.add_argument("--cuda-batches", default="2,8,32,64,128")
+    p.add_argument("--cuda-batches", default="2,16")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-cpu", action="store_true", help="skip the CPU figures")
     p.add_argument("--json", help="also write the figures to this file")

@@ -16,6 +16,7 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GP
 def test_graphed_step_matches_eager_step_across_an_lr_change():
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.allow_tf32 = False  # TF32's 10-bit mantissa would swamp the comparison
     cfg = TrainConfig(n_blocks=2, lr=1e-4)
     g = torch.Generator().manual_seed(0)
     batches = [(torch.rand(2, 3, 32, 32, generator=g), (torch.rand(2, 3, 32, 32, generator=g) < 0.5).float() / 2)
@@ -34,5 +35,11 @@ def test_graphed_step_matches_eager_step_across_an_lr_change():
             losses[kind].append(run(x.cuda(), s.cuda())[0].item())
         weights[kind] = torch.cat([p.detach().flatten() for p in net.parameters()])
     assert losses["graph"] == pytest.approx(losses["eager"], rel=1e-4)
-    assert (weights["graph"] - weights["eager"]).abs().max().item() < 1e-5
-    assert (weights["eager"] - start).abs().max().item() > 1e-4  # training moved the weights
+    # Adam divides by the root of the squared gradients, so a parameter whose gradient is ~0
+    # moves by about +-lr per step in whichever direction rounding noise points: single weights
+    # may differ by a few lr (measured 5.4e-4 with TF32 on). What must agree is the update as a
+    # whole. Had the graph kept the old rate after the change, the last three updates would be
+    # twice as large: about 20 % of the total, far above the bound.
+    update = weights["eager"] - start
+    assert update.norm() > 0
+    assert (weights["graph"] - weights["eager"]).norm() < 0.02 * update.norm()

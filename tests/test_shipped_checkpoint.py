@@ -22,4 +22,4 @@ def test_shipped_checkpoint_hides_and_recovers_losslessly():
     images = ImageFolder(SAMPLES_DIR, size=128, files=["coffee_128x128_0.png", "ihc_128x128_2.png"])
     metrics = evaluate(model, images, bpp=3, mapping=True)
     assert metrics["ra"] == [1.0, 1.0]
-    assert all(p > 25 for p in metrics["psnr"])  # trained: far above the ~9 dB of random weights
+    assert all(p > 35 for p in metrics["psnr"])  # trained: ~42 dB measured; random weights give ~9 dB
