@@ -8,8 +8,10 @@ Each public function names the notebook that teaches it. The modules:
 * :mod:`helpers.model` - the N-block network ``StegoINN`` and 8-bit rounding (notebook 02)
 * :mod:`helpers.mapping` - Algorithms 1 and 2 (notebook 03)
 * :mod:`helpers.payload` - bytes <-> bits, layout and capacity (notebook 03)
-* :mod:`helpers.metrics` - PSNR and recovery accuracy (notebooks 02, 03)
+* :mod:`helpers.metrics` - PSNR, SSIM and recovery accuracy (notebooks 02, 03, 06)
+* :mod:`helpers.stego` - framing, key files, ``hide`` and ``reveal`` (notebook 06)
 * :mod:`helpers.data` - image I/O and the bundled sample photos
+* :mod:`helpers.train` - training, checkpoints, evaluation (notebook 05)
 * :mod:`helpers.viz` - figures
 """
 
@@ -19,6 +21,7 @@ from .mapping import T_MAPPED, T_PLAIN, map_bits, map_bits_plain, unmap_bits, un
 from .model import StegoINN, quantize_8bit
 from .payload import (CapacityError, bits_to_bytes, bytes_to_bits, capacity_bits, capacity_bytes,
                       message_to_plane, plane_to_message)
+from .stego import Key, KeyFileError, RevealError, hide, reveal
 
 __version__ = "0.1.0"
 
@@ -26,5 +29,5 @@ __all__ = [
     "AffineCouplingBlock", "soft_clamp", "DenseBlock", "StegoINN", "quantize_8bit",
     "T_MAPPED", "T_PLAIN", "map_bits", "unmap_bits", "map_bits_plain", "unmap_bits_plain",
     "CapacityError", "bytes_to_bits", "bits_to_bytes", "capacity_bits", "capacity_bytes",
-    "message_to_plane", "plane_to_message",
+    "message_to_plane", "plane_to_message", "hide", "reveal", "Key", "RevealError", "KeyFileError",
 ]

@@ -1,14 +1,23 @@
-"""Command line: ``python -m helpers train --data DIR ...`` (more subcommands come with later notebooks).
+"""Command line: train, hide, reveal and capacity (notebooks 05 and 06)::
 
-Exit code 0 on success, 2 for usage errors, 1 for every other failure with one line
-``error: ...`` on standard error and no traceback.
+    python -m helpers train --data DIR ...
+    python -m helpers hide COVER (--text TEXT | --file PATH) --out STEGO.png --key KEY [--bpp 1|3] [--checkpoint CKPT]
+    python -m helpers reveal STEGO.png --key KEY [--out PATH] [--checkpoint CKPT]
+    python -m helpers capacity COVER [--bpp 1|3]
+
+Exit code 0 on success, 2 for usage errors, 1 for every other failure, with one line
+``error: ...`` on standard error and no traceback. Outputs are written atomically; an input is
+never overwritten, and an existing file only with ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from dataclasses import MISSING
+from pathlib import Path
 
 HELP = {
     "data": "folder of training images (searched recursively)",
@@ -25,11 +34,50 @@ HELP = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line ``error: ...`` and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
+class UsageError(Exception):
+    """A usage error found after parsing (exit code 2)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .train import config_fields
 
-    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m helpers", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("hide", help="hide a message in a cover image (writes a PNG and a key file)",
+                       description="Hide a text or a file in COVER; write the 8-bit RGB stego PNG and the key "
+                                   "file the receiver needs.")
+    p.add_argument("cover", metavar="COVER", help="cover image (any format Pillow reads, at least 16 x 16)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="the message, as text (stored as UTF-8)")
+    what.add_argument("--file", metavar="PATH", help="the message, as the bytes of a file")
+    p.add_argument("--out", required=True, metavar="STEGO.png", help="the stego image to write (PNG)")
+    p.add_argument("--key", required=True, metavar="KEY", help="the key file to write (numpy .npz archive)")
+    p.add_argument("--bpp", type=int, choices=(1, 3), default=3, help="bits per pixel (default: 3)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt)")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+
+    p = sub.add_parser("reveal", help="reveal the message of a stego image with its key",
+                       description="Reveal the message hidden in STEGO with KEY: the exact bytes, or an error.")
+    p.add_argument("stego", metavar="STEGO.png")
+    p.add_argument("--key", required=True, metavar="KEY", help="the key file written by hide")
+    p.add_argument("--out", metavar="PATH", help="write the message here (default: standard output)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+
+    p = sub.add_parser("capacity", help="the longest message a cover holds",
+                       description="Print the longest message COVER holds, as a line 'N bytes', then how it "
+                                   "is counted.")
+    p.add_argument("cover", metavar="COVER")
+    p.add_argument("--bpp", type=int, choices=(1, 3), default=3, help="bits per pixel (default: 3)")
+
     p = sub.add_parser("train", help="train the paper's network on a folder of images",
                        description="Train the paper's network (defaults: the paper's configuration). "
                                    "Under torchrun --nproc_per_node=N it trains data-parallel.")
@@ -47,9 +95,117 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _same_file(a, b) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def _check_outputs(outputs: dict, inputs: dict, force: bool) -> None:
+    """Refuse outputs that are inputs, each other, in a missing folder, or existing without --force."""
+    names = list(outputs.items())
+    for i, (flag, out) in enumerate(names):
+        for what, path in inputs.items():
+            if path is not None and _same_file(out, path):
+                raise UsageError(f"{flag} {out} is the {what}; refusing to overwrite an input")
+        for flag2, out2 in names[i + 1:]:
+            if _same_file(out, out2):
+                raise UsageError(f"{flag} and {flag2} are the same file ({out})")
+        parent = Path(out).parent
+        if not parent.is_dir():
+            raise FileNotFoundError(f"folder {parent} for {flag} does not exist")
+        if Path(out).exists() and not force:
+            raise FileExistsError(f"{out} already exists; choose another name for {flag} or add --force to replace it")
+
+
+def _hide(args) -> int:
+    from .payload import capacity_bytes
+    from .stego import LOSSY_EXTENSIONS, capacity, hide, load_model, save_png
+
+    out = Path(args.out)
+    if out.suffix.lower() in LOSSY_EXTENSIONS:
+        raise UsageError(f"--out {out.name}: {out.suffix} is lossy and would destroy the message; "
+                         "the stego image must be a PNG (e.g. stego.png)")
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"--out {out.name}: the stego image is an 8-bit RGB PNG; give a name ending in .png")
+    _check_outputs({"--out": args.out, "--key": args.key},
+                   {"cover": args.cover, "message file": args.file, "checkpoint": args.checkpoint}, args.force)
+    if args.file is not None:
+        path = Path(args.file)
+        if not path.is_file():
+            raise FileNotFoundError(f"message file not found: {path}")
+        message = path.read_bytes()
+    else:
+        message = args.text.encode("utf-8")
+    model = load_model(args.checkpoint)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stego, key = hide(args.cover, message, model, bpp=args.bpp)
+    for w in caught:
+        print(f"note: {w.message}", file=sys.stderr)
+    written = []
+    try:
+        written.append(key.save(args.key))
+        written.append(save_png(stego, out))
+    except BaseException:
+        for p in written:  # both files or neither
+            p.unlink(missing_ok=True)
+        raise
+    h, w = key.height, key.width
+    print(f"hid {len(message)} bytes in a {w} x {h} cover at {args.bpp} bpp (capacity {capacity(h, w, args.bpp)} "
+          f"bytes): {out} ({out.stat().st_size} bytes), key {args.key} ({Path(args.key).stat().st_size} bytes)"
+          + (f"; {key.corrections.size} bit(s) corrected through the key" if key.corrections.size else ""))
+    return 0
+
+
+def _reveal(args) -> int:
+    from .stego import load_model, reveal, write_atomic
+
+    if args.out is not None:
+        _check_outputs({"--out": args.out}, {"stego image": args.stego, "key": args.key,
+                                              "checkpoint": args.checkpoint}, args.force)
+    message = reveal(args.stego, args.key, load_model(args.checkpoint))
+    if args.out is None:
+        sys.stdout.buffer.write(message)
+        sys.stdout.flush()
+    else:
+        write_atomic(message, args.out)
+        print(f"revealed {len(message)} bytes: {args.out}", file=sys.stderr)
+    return 0
+
+
+def _capacity(args) -> int:
+    from PIL import Image
+
+    from .data import UNREADABLE
+    from .payload import capacity_bytes
+    from .stego import HEADER, capacity
+
+    path = Path(args.cover)
+    if not path.is_file():
+        raise FileNotFoundError(f"cover image not found: {path}")
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except UNREADABLE as e:
+        raise ValueError(f"cannot read {path} as an image ({type(e).__name__})") from None
+    n = capacity(h, w, args.bpp)
+    print(f"{n} bytes")
+    print(f"a {w} x {h} cover holds {args.bpp} x {w} x {h} bits = {capacity_bytes(h, w, args.bpp)} bytes at "
+          f"{args.bpp} bpp, of which {HEADER.size} go to the header (magic, version, length, CRC-32)")
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "hide":
+            return _hide(args)
+        if args.command == "reveal":
+            return _reveal(args)
+        if args.command == "capacity":
+            return _capacity(args)
         if args.command == "train":
             from .train import TrainConfig, TrainingDiverged, config_fields, train
 
@@ -57,11 +213,15 @@ def main(argv=None) -> int:
             result = train(cfg, resume=not args.no_resume, progress=not args.quiet)
             print(f"checkpoint: {result['checkpoint']}")
         return 0
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("error: interrupted; run the same command again to resume from the last checkpoint", file=sys.stderr)
         return 1
-    except (OSError, ValueError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (OSError, ValueError, RuntimeError, TypeError) as e:
+        msg = str(e) if not isinstance(e, OSError) or not e.strerror else f"{e.strerror}: {e.filename}"
+        print(f"error: {msg}" if str(e) else f"error: {type(e).__name__}", file=sys.stderr)
         return 1
 
 

@@ -1,0 +1,434 @@
+"""Hide and reveal real messages: payload framing, key files, and the high-level API.
+
+Taught in notebook 06 (``notebooks/06_lossless_extraction.ipynb``).
+
+The paper's scheme end to end::
+
+    message bytes -> frame (header + message) -> random filler up to capacity -> bits
+      -> mapping module (Algorithm 1) -> secret map (3, H, W)
+      -> network forward (cover, secret map) -> (stego, z) -> 8-bit PNG  +  key file (z, turn, ...)
+
+    stego PNG + key -> network inverse (stego, z) -> secret_rev -> Algorithm 2 -> bits
+      -> header checks (magic, version, length, CRC-32) -> message bytes, or a clear error
+
+**Frame.** ``magic "INNS" | version (1 byte) | reserved (1 byte) | length (4 bytes) | CRC-32 of
+the message (4 bytes)`` then the message: 14 bytes of overhead (:data:`HEADER`). The CRC-32
+catches any damage that gets past the other checks (a random change slips through with
+probability 2^-32), so :func:`reveal` returns the exact message or raises :class:`RevealError`.
+
+**Unused capacity** after the frame is filled with random bytes (``secrets``, or a seeded
+generator for reproducible runs): the secret map then looks the same whether the message is
+long or short, so neither it nor z gives away the message's length.
+
+**Key file** (:class:`Key`): z, the turn flag, bpp, the cover's size, the tile size, a format
+version, the fingerprint of the model's weights, a 16 x 16 thumbnail of the stego image, and
+*corrections*: :func:`hide` reveals its
+own 8-bit stego image before returning and records the positions of any bits that do not come
+back (none with a trained network; some with a random one). The key is a numpy ``.npz``
+archive read with ``allow_pickle=False``: loading it never runs code.
+
+**Why a thumbnail.** In the paper's scheme the message travels mostly in z: given the right
+key, the inverse network recovers it from the stego image, from the untouched cover, even from
+*another* image of the same size (notebook 06 measures this; notebook 09 explains it). So a
+key used with the wrong image would reveal its own message without complaint. The key
+therefore remembers a thumbnail (block averages) of the stego image it was made with, and
+:func:`reveal` refuses an image whose thumbnail differs by more than :data:`THUMB_TOLERANCE`
+levels on average. Small alterations (a pixel, JPEG) pass that check; another image does not.
+
+**Any cover size.** The network has no down-sampling, so it runs on any ``H x W`` as it is:
+no padding, no cropping. Covers are processed in tiles of at most :data:`TILE` pixels a side
+(each tile is hidden and revealed on its own, with its part of z), so that memory stays
+bounded: a 1024 x 1024 cover needs about as much memory as a 256 x 256 one. The smallest
+cover is :data:`MIN_SIDE` pixels a side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .data import DATA_DIR, UNREADABLE, pil_to_rgb8, pil_to_tensor, tensor_to_pil
+from .mapping import map_bits, unmap_bits
+from .model import StegoINN, prepare_for_inference, quantize_8bit
+from .payload import CapacityError, bits_to_bytes, bytes_to_bits, capacity_bytes, plane_to_bits
+
+MAGIC = b"INNS"
+FRAME_VERSION = 1
+HEADER = struct.Struct(">4sBBII")  # magic, version, reserved, length, CRC-32 (14 bytes)
+KEY_FORMAT = "inn-stego-key"
+KEY_VERSION = 1
+MIN_SIDE = 16
+TILE = 256
+THUMB_SIZE = 16
+THUMB_TOLERANCE = 8.0  # mean absolute difference of thumbnails, in 8-bit levels
+SHIPPED_CHECKPOINT = DATA_DIR / "checkpoints" / "paper.pt"
+LOSSY_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".heic", ".heif", ".avif", ".jxl", ".gif")
+
+
+class RevealError(ValueError):
+    """No message could be revealed exactly (wrong key, other model, altered image)."""
+
+
+class KeyFileError(ValueError):
+    """A key file that cannot be read (missing, truncated, corrupted, not a key)."""
+
+
+class CoverConverted(UserWarning):
+    """The cover was converted to 8-bit RGB before hiding (the stego image is RGB)."""
+
+
+# ----------------------------------------------------------------------------- framing
+
+def frame(message: bytes) -> bytes:
+    """Header + message (see the module docstring)."""
+    message = bytes(message)
+    return HEADER.pack(MAGIC, FRAME_VERSION, 0, len(message), zlib.crc32(message)) + message
+
+
+def unframe(data: bytes) -> bytes:
+    """Inverse of :func:`frame` on revealed bytes (the frame and any filler after it); checks
+    magic, version, length and CRC-32, and raises :class:`RevealError` saying which failed."""
+    if len(data) < HEADER.size:
+        raise RevealError(f"only {len(data)} bytes revealed, fewer than the {HEADER.size}-byte header")
+    magic, version, _, length, crc = HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise RevealError("no message found: this key does not belong to this stego image (a key of another "
+                          "image, or the image was changed after hiding)")
+    if version != FRAME_VERSION:
+        raise RevealError(f"message frame version {version} is not supported (this code reads {FRAME_VERSION})")
+    if length > len(data) - HEADER.size:
+        raise RevealError(f"the header claims {length} bytes but the image holds at most {len(data) - HEADER.size}: "
+                          "the stego image was changed after hiding")
+    message = data[HEADER.size:HEADER.size + length]
+    if zlib.crc32(message) != crc:
+        raise RevealError("the message is damaged (CRC-32 mismatch): the stego image was changed after hiding "
+                          "(edited, resized or saved lossily); nothing was revealed")
+    return message
+
+
+def capacity(height: int, width: int, bpp: int = 3) -> int:
+    """The longest message (bytes) that :func:`hide` fits in a ``height x width`` cover: the
+    cover's raw capacity (:func:`helpers.payload.capacity_bytes`) minus the 14-byte header."""
+    _check_side(height, width)
+    return max(0, capacity_bytes(height, width, bpp) - HEADER.size)
+
+
+def _check_side(height: int, width: int) -> None:
+    if min(height, width) < MIN_SIDE:
+        raise ValueError(f"the cover is {width} x {height} pixels; at least {MIN_SIDE} x {MIN_SIDE} is needed")
+
+
+# ----------------------------------------------------------------------------- keys
+
+def model_fingerprint(model: torch.nn.Module) -> str:
+    """SHA-256 (first 16 hex digits) of a model's weights and configuration: a key made with
+    one set of weights is refused by another."""
+    h = hashlib.sha256(repr(sorted(getattr(model, "config", {}).items())).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class Key:
+    """What the receiver needs besides the stego image and the model (the paper's z and more)."""
+
+    z: np.ndarray                  # float32 (3, H, W): the second output of the forward pass
+    turn: bool                     # Algorithm 1's flag
+    bpp: int
+    height: int
+    width: int
+    model_fingerprint: str
+    tile: int = TILE
+    thumbnail: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.uint8))  # of the stego image
+    corrections: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # bit positions to flip
+    version: int = KEY_VERSION
+
+    def save(self, path) -> Path:
+        """Write the key as an ``.npz`` archive, atomically (temporary file renamed into place)."""
+        path = Path(path)
+        arrays = {
+            "format": np.array(KEY_FORMAT), "version": np.array(self.version, np.int64),
+            "z": np.asarray(self.z, np.float32), "turn": np.array(bool(self.turn)),
+            "bpp": np.array(self.bpp, np.int64), "size": np.array([self.height, self.width], np.int64),
+            "tile": np.array(self.tile, np.int64), "model_fingerprint": np.array(self.model_fingerprint),
+            "thumbnail": np.asarray(self.thumbnail, np.uint8),
+            "corrections": np.asarray(self.corrections, np.int64),
+        }
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Key":
+        """Read a key file; never runs code (``allow_pickle=False``). Raises :class:`KeyFileError`."""
+        path = Path(path)
+        if not path.is_file():
+            raise KeyFileError(f"key file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                a = {k: archive[k] for k in archive.files}
+        except Exception as e:  # zip/CRC errors, truncation, pickled data refused
+            raise KeyFileError(f"{path} is not a readable key file (truncated, corrupted or another format: "
+                               f"{type(e).__name__})") from None
+        try:
+            if str(a["format"]) != KEY_FORMAT:
+                raise KeyError("format")
+            version = int(a["version"])
+            if version > KEY_VERSION:
+                raise KeyFileError(f"{path} is a version {version} key; this code reads up to {KEY_VERSION}: "
+                                   "update the package")
+            key = cls(z=a["z"].astype(np.float32), turn=bool(a["turn"]), bpp=int(a["bpp"]),
+                      height=int(a["size"][0]), width=int(a["size"][1]), tile=int(a["tile"]),
+                      model_fingerprint=str(a["model_fingerprint"]), thumbnail=a["thumbnail"].astype(np.uint8),
+                      corrections=a["corrections"].astype(np.int64), version=version)
+        except KeyFileError:
+            raise
+        except Exception:
+            raise KeyFileError(f"{path} is not an inn-stego key file (fields missing or malformed)") from None
+        if key.z.shape != (3, key.height, key.width) or key.bpp not in (1, 3) or key.tile < 1:
+            raise KeyFileError(f"{path} is damaged: z has shape {key.z.shape} for a {key.width} x {key.height} cover")
+        if key.corrections.size and (key.corrections.min() < 0 or key.corrections.max() >= key.bpp * key.height * key.width):
+            raise KeyFileError(f"{path} is damaged: correction positions out of range")
+        return key
+
+
+# ----------------------------------------------------------------------------- the model
+
+_SHIPPED: dict = {}
+
+
+def load_model(checkpoint=None) -> StegoINN:
+    """The network stored in ``checkpoint`` (default: the shipped one), in eval mode on the CPU.
+    Checkpoints are read with ``weights_only=True``; the shipped one is cached."""
+    from .train import model_from_checkpoint
+
+    path = Path(checkpoint) if checkpoint is not None else SHIPPED_CHECKPOINT
+    cache_key = str(path.resolve())
+    if checkpoint is None and cache_key in _SHIPPED:
+        return _SHIPPED[cache_key]
+    model = prepare_for_inference(model_from_checkpoint(path))  # channels-last: about 1.8x faster on a CPU
+    if checkpoint is None:
+        _SHIPPED[cache_key] = model
+    return model
+
+
+def _tiles(height: int, width: int, tile: int):
+    for top in range(0, height, tile):
+        for left in range(0, width, tile):
+            yield slice(top, min(top + tile, height)), slice(left, min(left + tile, width))
+
+
+def _layout(model):
+    """Feed a model in the memory layout of its weights (channels-last after prepare_for_inference)."""
+    w = next(model.parameters())
+    channels_last = w.dim() == 4 and w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return lambda x: x.contiguous(memory_format=fmt)
+
+
+@torch.inference_mode()
+def _forward_tiled(model, cover, secret_map, tile):
+    stego, z = torch.empty_like(cover), torch.empty_like(cover)
+    fmt = _layout(model)
+    for ys, xs in _tiles(cover.shape[-2], cover.shape[-1], tile):
+        s, zz = model(fmt(cover[None, :, ys, xs]), fmt(secret_map[None, :, ys, xs]))
+        stego[:, ys, xs], z[:, ys, xs] = s[0], zz[0]
+    return stego, z
+
+
+@torch.inference_mode()
+def _inverse_tiled(model, stego, z, tile):
+    secret_rev = torch.empty_like(stego)
+    fmt = _layout(model)
+    for ys, xs in _tiles(stego.shape[-2], stego.shape[-1], tile):
+        secret_rev[:, ys, xs] = model.inverse(fmt(stego[None, :, ys, xs]), fmt(z[None, :, ys, xs]))[1][0]
+    return secret_rev
+
+
+def _model_device(model):
+    return next(model.parameters()).device
+
+
+# ----------------------------------------------------------------------------- images
+
+def open_cover(cover) -> Image.Image:
+    """A cover (PIL image or path) as an 8-bit RGB PIL image. Conversions (grayscale, alpha,
+    palette, 16-bit) are announced with a :class:`CoverConverted` warning."""
+    if isinstance(cover, Image.Image):
+        image, name = cover, "the cover"
+    else:
+        path = Path(cover)
+        if not path.is_file():
+            raise FileNotFoundError(f"cover image not found: {path}")
+        try:
+            with Image.open(path) as im:
+                im.load()
+                image = im.copy()
+                image.format = im.format
+        except UNREADABLE as e:
+            raise ValueError(f"cannot read {path} as an image ({type(e).__name__}); give a PNG, JPEG or other "
+                             "image file") from None
+        name = str(path)
+    if image.mode != "RGB":
+        what = {"L": "grayscale", "LA": "grayscale with alpha", "RGBA": "RGBA (alpha dropped onto white)",
+                "P": "palette", "PA": "palette with alpha", "1": "black-and-white", "CMYK": "CMYK",
+                "I": "32-bit integer", "F": "floating point"}.get(image.mode, "16-bit" if "16" in image.mode else image.mode)
+        warnings.warn(f"{name} is {what} (mode {image.mode}); it was converted to 8-bit RGB and the stego "
+                      "image is RGB", CoverConverted, stacklevel=3)
+    return pil_to_rgb8(image)
+
+
+def thumbnail(image: Image.Image) -> np.ndarray:
+    """Block averages of an RGB image, at most 16 x 16 (``(h, w, 3)`` uint8): what the key
+    remembers of its stego image."""
+    w, h = image.size
+    return np.asarray(image.convert("RGB").resize((min(THUMB_SIZE, w), min(THUMB_SIZE, h)), Image.BOX))
+
+
+def _open_stego(stego) -> Image.Image:
+    if isinstance(stego, Image.Image):
+        return pil_to_rgb8(stego)
+    path = Path(stego)
+    if not path.is_file():
+        raise FileNotFoundError(f"stego image not found: {path}")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return pil_to_rgb8(im)
+    except UNREADABLE as e:
+        raise ValueError(f"cannot read {path} as an image ({type(e).__name__})") from None
+
+
+# ----------------------------------------------------------------------------- hide / reveal
+
+def _random_filler(n: int, filler_seed) -> bytes:
+    if filler_seed is None:
+        return secrets.token_bytes(n)
+    return np.random.default_rng(filler_seed).bytes(n)
+
+
+def hide(cover, message, model: StegoINN | None = None, bpp: int = 3, filler_seed=None,
+         tile: int = TILE) -> tuple[Image.Image, Key]:
+    """Hide ``message`` (bytes, or text encoded as UTF-8) in ``cover`` (a PIL image or a path).
+
+    Returns ``(stego_image, key)``: an 8-bit RGB PIL image (save it as PNG) and the :class:`Key`
+    the receiver needs. ``model`` defaults to the shipped checkpoint. Raises
+    :class:`~helpers.payload.CapacityError` (stating the capacity) when the message does not fit.
+    """
+    if isinstance(message, str):
+        message = message.encode("utf-8")
+    if not isinstance(message, (bytes, bytearray, memoryview)):
+        raise TypeError(f"message must be bytes or str, got {type(message).__name__}")
+    if bpp not in (1, 3):
+        raise ValueError(f"bpp must be 1 or 3, got {bpp!r}")
+    model = model if model is not None else load_model()
+    image = open_cover(cover)
+    width, height = image.size
+    cap = capacity(height, width, bpp)
+    if len(message) > cap:
+        raise CapacityError(f"the message is {len(message)} bytes but this {width} x {height} cover holds at most "
+                            f"{cap} bytes at {bpp} bpp; use a larger cover"
+                            + (", --bpp 3," if bpp == 1 else "") + " or a shorter message")
+    framed = frame(message)
+    raw = framed + _random_filler(capacity_bytes(height, width, bpp) - len(framed), filler_seed)
+    bits = bytes_to_bits(raw)
+    plane = np.zeros(3 * height * width, np.uint8)
+    plane[:bits.size] = bits
+    plane = torch.from_numpy(plane.reshape(3, height, width))
+    secret_map, turn = map_bits(plane)
+    device = _model_device(model)
+    cover_t = pil_to_tensor(image).to(device)
+    stego, z = _forward_tiled(model, cover_t, secret_map.to(device), tile)
+    stego_8bit = quantize_8bit(stego)
+    # Reveal our own 8-bit stego once: bits that do not come back are listed in the key.
+    got = _reveal_bits(model, stego_8bit, z, turn, bpp, tile)
+    corrections = np.flatnonzero(got[:bits.size] != bits)
+    stego_image = tensor_to_pil(stego_8bit)
+    key = Key(z=z.cpu().numpy().astype(np.float32), turn=bool(turn), bpp=bpp, height=height, width=width,
+              model_fingerprint=model_fingerprint(model), tile=tile, thumbnail=thumbnail(stego_image),
+              corrections=corrections.astype(np.int64))
+    return stego_image, key
+
+
+def _reveal_bits(model, stego_8bit, z, turn, bpp, tile) -> np.ndarray:
+    secret_rev = _inverse_tiled(model, stego_8bit, z, tile)
+    bits = unmap_bits(secret_rev.cpu(), turn).numpy()
+    return plane_to_bits(bits, bpp)
+
+
+def reveal(stego, key, model: StegoINN | None = None, check_image: bool = True) -> bytes:
+    """The message hidden in ``stego`` (PIL image or path) with ``key`` (:class:`Key` or a path
+    to a key file). Returns the exact bytes, or raises :class:`RevealError` (wrong key, another
+    model, an altered image) or :class:`KeyFileError`; never returns wrong bytes.
+
+    ``check_image=False`` skips the thumbnail check (module docstring): notebook 06 uses it to
+    show what the key alone carries."""
+    key = key if isinstance(key, Key) else Key.load(key)
+    model = model if model is not None else load_model()
+    image = _open_stego(stego)
+    width, height = image.size
+    if (height, width) != (key.height, key.width):
+        raise RevealError(f"the stego image is {width} x {height} but the key was made for {key.width} x {key.height}: "
+                          "the image was cropped or resized, or the key belongs to another image")
+    if check_image and key.thumbnail.size:
+        diff = np.abs(thumbnail(image).astype(np.float64) - key.thumbnail).mean()
+        if diff > THUMB_TOLERANCE:
+            raise RevealError(f"this key was made for another image (thumbnails differ by {diff:.0f} levels on "
+                              "average): use the key written together with this stego image")
+    fingerprint = model_fingerprint(model)
+    if fingerprint != key.model_fingerprint:
+        raise RevealError(f"the key was made with another model (weights {key.model_fingerprint}, this model "
+                          f"{fingerprint}): use the checkpoint that hid the message")
+    device = _model_device(model)
+    stego_t = pil_to_tensor(image).to(device)
+    bits = _reveal_bits(model, stego_t, torch.from_numpy(key.z).to(device), key.turn, key.bpp, key.tile)
+    bits[key.corrections] ^= 1
+    return unframe(bits_to_bytes(bits[:bits.size // 8 * 8]))
+
+
+# ----------------------------------------------------------------------------- files
+
+def save_png(image: Image.Image, path) -> Path:
+    """Save an 8-bit RGB PNG atomically. Lossy formats are refused: they would destroy the message."""
+    path = Path(path)
+    if path.suffix.lower() in LOSSY_EXTENSIONS:
+        raise ValueError(f"{path.name}: a {path.suffix} file would be saved lossily and destroy the message; "
+                         "the stego image must be a PNG (e.g. stego.png)")
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{path.name}: the stego image is written as PNG; give a name ending in .png")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        image.convert("RGB").save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_atomic(data: bytes, path) -> Path:
+    """Write bytes to ``path`` atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
