@@ -28,3 +28,25 @@ def test_psnr_per_image():
     b[1] += 0.1
     values = psnr_per_image(a, b)
     assert values[0].item() == math.inf and values[1].item() == pytest.approx(20.0)
+
+
+def test_psnr_and_ssim_agree_with_scikit_image_on_bundled_photos():
+    """Against skimage.metrics (a test-only dependency) on every bundled photo, with an 8-bit
+    stego-like perturbation and with a coarse one."""
+    import numpy as np
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    from helpers.data import list_samples, load_image
+    from helpers.metrics import psnr, ssim
+
+    g = torch.Generator().manual_seed(0)
+    for path in list_samples(None):
+        a = load_image(path)
+        for sigma in (0.004, 0.05):
+            b = torch.round((a + sigma * torch.randn(a.shape, generator=g)).clamp(0, 1) * 255) / 255
+            x, y = (t.permute(1, 2, 0).double().numpy() for t in (a, b))
+            assert abs(psnr(a, b) - peak_signal_noise_ratio(x, y, data_range=1.0)) < 1e-3
+            ref = structural_similarity(x, y, data_range=1.0, channel_axis=-1, gaussian_weights=True, sigma=1.5,
+                                        use_sample_covariance=False)
+            assert abs(ssim(a, b) - ref) < 1e-3, path.name
+    assert ssim(a, a) == pytest.approx(1.0)

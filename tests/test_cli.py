@@ -1,0 +1,190 @@
+"""The command line of notebook 06: python -m helpers hide | reveal | capacity.
+
+Most cases call ``helpers.__main__.main`` in-process (fast); a few run the real command in a
+subprocess to check exit codes, standard output and that no traceback is printed."""
+
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.__main__ import main
+from helpers.data import REPO_ROOT, list_samples
+
+COVER = list_samples()[0]
+
+
+def snapshot(folder):
+    """Every file below ``folder`` with a digest of its bytes: to check nothing was written or lost."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run(argv, capsys):
+    """main(argv) in-process: (exit code, stdout, stderr). argparse's exits count too."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(err):
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def work(tmp_path):
+    cover = tmp_path / "cover.png"
+    cover.write_bytes(COVER.read_bytes())
+    return tmp_path
+
+
+def test_hide_then_reveal_to_a_file_and_to_stdout(work, capsys):
+    code, out, err = run(["hide", work / "cover.png", "--text", "Grüße aus dem Bild", "--out", work / "s.png",
+                          "--key", work / "k.npz"], capsys)
+    assert code == 0, err
+    assert "hid 20 bytes" in out and "key" in out
+    with Image.open(work / "s.png") as im:
+        assert im.format == "PNG" and im.mode == "RGB"
+    code, out, err = run(["reveal", work / "s.png", "--key", work / "k.npz", "--out", work / "msg.txt"], capsys)
+    assert code == 0, err
+    assert (work / "msg.txt").read_text("utf-8") == "Grüße aus dem Bild"
+    code, out, err = run(["reveal", work / "s.png", "--key", work / "k.npz"], capsys)
+    assert code == 0 and out == "Grüße aus dem Bild"  # the bytes on standard output, nothing else
+
+
+def test_hide_a_binary_file_at_1_bpp(work, capsys):
+    data = np.random.default_rng(0).bytes(2048 - 14)  # exactly the capacity at 1 bpp
+    (work / "secret.bin").write_bytes(data)
+    code, _, err = run(["hide", work / "cover.png", "--file", work / "secret.bin", "--bpp", 1, "--out",
+                        work / "s.png", "--key", work / "k.npz"], capsys)
+    assert code == 0, err
+    code, _, err = run(["reveal", work / "s.png", "--key", work / "k.npz", "--out", work / "back.bin"], capsys)
+    assert code == 0 and (work / "back.bin").read_bytes() == data
+
+
+def test_capacity_prints_n_bytes_first(work, capsys):
+    code, out, _ = run(["capacity", work / "cover.png"], capsys)
+    assert code == 0 and out.splitlines()[0] == "6130 bytes" and len(out.splitlines()) > 1
+    code, out, _ = run(["capacity", work / "cover.png", "--bpp", "1"], capsys)
+    assert out.splitlines()[0] == "2034 bytes"
+    code, _, err = run(["capacity", work / "nothing.png"], capsys)
+    assert code == 1 and "not found" in one_error_line(err)
+    code, _, err = run(["capacity", work / "cover.png", "--bpp", "2"], capsys)
+    assert code == 2 and "invalid choice" in one_error_line(err)
+
+
+@pytest.mark.parametrize("argv, expect", [
+    (["--text", "a", "--file", "x"], "not allowed with"),
+    ([], "one of the arguments --text --file is required"),
+])
+def test_text_and_file_both_or_neither_is_a_usage_error(work, capsys, argv, expect):
+    before = snapshot(work)
+    code, _, err = run(["hide", work / "cover.png", *argv, "--out", work / "s.png", "--key", work / "k"], capsys)
+    assert code == 2 and expect in one_error_line(err)
+    assert snapshot(work) == before
+
+
+@pytest.mark.parametrize("out, expect, code", [
+    ("s.jpg", "lossy", 2), ("s.webp", "lossy", 2), ("s.bmp", "ending in .png", 2), ("cover.png", "is the cover", 2),
+])
+def test_bad_output_names_are_refused_before_any_work(work, capsys, out, expect, code):
+    before = snapshot(work)
+    got, _, err = run(["hide", work / "cover.png", "--text", "x", "--out", work / out, "--key", work / "k"], capsys)
+    assert got == code and expect in one_error_line(err)
+    assert snapshot(work) == before
+
+
+def test_outputs_are_never_inputs_and_existing_files_need_force(work, capsys):
+    (work / "msg.txt").write_text("keep me")
+    (work / "old_key").write_text("an earlier key")
+    before = snapshot(work)
+    for argv, expect, code in (
+        (["--out", work / "s.png", "--key", work / "cover.png"], "is the cover", 2),
+        (["--out", work / "s.png", "--key", work / "msg.txt"], "is the message file", 2),
+        (["--out", work / "s.png", "--key", work / "old_key"], "already exists", 1),
+        (["--out", work / "s.png", "--key", work / "s.png"], "same file", 2),
+        (["--out", work / "missing" / "s.png", "--key", work / "k"], "does not exist", 1),
+    ):
+        got, _, err = run(["hide", work / "cover.png", "--file", work / "msg.txt", *argv], capsys)
+        assert got == code and expect in one_error_line(err), (argv, err)
+    assert snapshot(work) == before
+    got, _, err = run(["hide", work / "cover.png", "--text", "x", "--out", work / "s.png", "--key", work / "old_key",
+                       "--force"], capsys)
+    assert got == 0  # --force replaces an output ...
+    got, _, err = run(["hide", work / "cover.png", "--file", work / "s.png", "--out", work / "s.png", "--key",
+                       work / "k2", "--force"], capsys)
+    assert got == 2 and "is the message file" in one_error_line(err)  # ... but never an input
+    assert snapshot(work)["cover.png"] == before["cover.png"]
+
+
+@pytest.mark.parametrize("case", ["missing", "not_an_image", "too_small_for_message", "too_small"])
+def test_bad_covers(work, capsys, case):
+    if case == "not_an_image":
+        (work / "c.png").write_text("this is text, not a PNG")
+    elif case == "too_small_for_message":
+        Image.new("RGB", (20, 20), "gray").save(work / "c.png")
+    elif case == "too_small":
+        Image.new("RGB", (8, 8), "gray").save(work / "c.png")
+    before = snapshot(work)
+    code, _, err = run(["hide", work / "c.png", "--text", "x" * 200, "--out", work / "s.png", "--key", work / "k"],
+                       capsys)
+    line = one_error_line(err)
+    assert code == 1
+    assert {"missing": "not found", "not_an_image": "cannot read", "too_small_for_message": "holds at most 136 bytes",
+            "too_small": "at least 16 x 16"}[case] in line
+    assert snapshot(work) == before
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "I;16"])
+def test_converted_covers_get_a_note(work, capsys, mode):
+    rgb = Image.open(work / "cover.png").convert("RGB")
+    image = Image.fromarray(np.asarray(rgb)[..., 1].astype(np.uint16) * 257) if mode == "I;16" else rgb.convert(mode)
+    image.save(work / "c.png")
+    code, out, err = run(["hide", work / "c.png", "--text", "", "--out", work / "s.png", "--key", work / "k"], capsys)
+    assert code == 0 and err.startswith("note: ") and "converted to 8-bit RGB" in err
+    code, out, err = run(["reveal", work / "s.png", "--key", work / "k", "--out", work / "m"], capsys)
+    assert code == 0 and (work / "m").read_bytes() == b""  # the empty message is allowed
+
+
+def test_reveal_failures_write_nothing(work, capsys):
+    assert run(["hide", work / "cover.png", "--text", "one", "--out", work / "s.png", "--key", work / "k"], capsys)[0] == 0
+    other = list_samples()[1]
+    assert run(["hide", other, "--text", "two", "--out", work / "s2.png", "--key", work / "k2"], capsys)[0] == 0
+    data = (work / "k").read_bytes()
+    (work / "k_trunc").write_bytes(data[:1000])
+    before = snapshot(work)
+    for argv, expect in (
+        (["reveal", work / "s.png", "--key", work / "k2"], "another image"),
+        (["reveal", work / "s.png", "--key", work / "k_trunc"], "not a readable key file"),
+        (["reveal", work / "s.png", "--key", work / "nope"], "not found"),
+        (["reveal", work / "s.png", "--key", work / "k", "--checkpoint", work / "k"], "not a readable inn-stego checkpoint"),
+        (["reveal", work / "s.png", "--key", work / "k", "--out", work / "k"], "is the key"),
+    ):
+        code, out, err = run([*argv, "--out", work / "m"] if "--out" not in argv else argv, capsys)
+        assert code in (1, 2) and expect in one_error_line(err), (argv, err)
+    assert snapshot(work) == before and not (work / "m").exists()
+
+
+def test_real_command_exit_codes_and_no_traceback(work):
+    def cli(*argv):
+        return subprocess.run([sys.executable, "-m", "helpers", *map(str, argv)], capture_output=True, cwd=REPO_ROOT,
+                              timeout=120)
+
+    r = cli("hide", work / "cover.png", "--text", "über", "--out", work / "s.png", "--key", work / "k")
+    assert r.returncode == 0, r.stderr
+    r = cli("reveal", work / "s.png", "--key", work / "k")
+    assert r.returncode == 0 and r.stdout == "über".encode("utf-8")
+    r = cli("reveal", work / "s.png")
+    assert r.returncode == 2 and r.stderr.decode().startswith("error: ") and b"Traceback" not in r.stderr
+    r = cli("reveal", work / "cover.png", "--key", work / "k", "--out", work / "m")
+    assert r.returncode in (0, 1) and b"Traceback" not in r.stderr  # the cover: exact or refused, never garbage
+    if r.returncode == 0:
+        assert (work / "m").read_bytes() == "über".encode("utf-8")
