@@ -4,6 +4,7 @@
     python -m helpers hide COVER (--text TEXT | --file PATH) --out STEGO.png --key KEY [--bpp 1|3] [--checkpoint CKPT]
     python -m helpers reveal STEGO.png --key KEY [--out PATH] [--checkpoint CKPT]
     python -m helpers capacity COVER [--bpp 1|3]
+    python -m helpers evaluate --data DIR --methods lsb,inn --out DIR
 
 Exit code 0 on success, 2 for usage errors, 1 for every other failure, with one line
 ``error: ...`` on standard error and no traceback. Outputs are written atomically; an input is
@@ -77,6 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "is counted.")
     p.add_argument("cover", metavar="COVER")
     p.add_argument("--bpp", type=int, choices=(1, 3), default=3, help="bits per pixel (default: 3)")
+
+    p = sub.add_parser("evaluate", help="the paper's Tables 1, 2 and 4 for several methods on a folder of images",
+                       description="Evaluate methods on the 128 x 128 centre crops of every image in DIR: per-image "
+                                   "PSNR, SSIM, capacity and recovery accuracy after a PNG round trip; writes "
+                                   "results.csv and tables.md (with the paper's figures beside ours) to --out.")
+    p.add_argument("--data", required=True, metavar="DIR", help="folder of cover images (searched recursively)")
+    p.add_argument("--methods", default="lsb,inn", help="comma-separated: lsb, inn, inn-1bpp, inn-nomap (default: lsb,inn)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for results.csv and tables.md")
+    p.add_argument("--checkpoint", metavar="CKPT", help="the paper's network (default: data/checkpoints/paper.pt)")
+    p.add_argument("--nomap-checkpoint", metavar="CKPT", help="a network trained without the mapping module (Table 4)")
+    p.add_argument("--dataset", choices=("coco", "voc"), default="coco", help="which of the paper's columns to compare with")
+    p.add_argument("--limit", type=int, default=0, help="use the first N images (0: all)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("train", help="train the paper's network on a folder of images",
                        description="Train the paper's network (defaults: the paper's configuration). "
@@ -197,6 +211,26 @@ def _capacity(args) -> int:
     return 0
 
 
+def _evaluate(args) -> int:
+    from .evaluate import METHODS, PLANNED, evaluate_folder
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    for m in methods:
+        if m in PLANNED:
+            raise UsageError(f"--methods: {m} is not implemented yet; available: {', '.join(METHODS)}")
+        if m not in METHODS:
+            raise UsageError(f"--methods: unknown method {m!r}; available: {', '.join(METHODS)}")
+    if not methods:
+        raise UsageError("--methods is empty")
+    if not Path(args.data).is_dir():
+        raise FileNotFoundError(f"image folder not found: {args.data}")
+    paths = evaluate_folder(args.data, methods, args.out, args.checkpoint, args.nomap_checkpoint,
+                            limit=args.limit, dataset=args.dataset, progress=not args.quiet)
+    print(paths["tables"].read_text())
+    print(f"per-image results: {paths['csv']}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -206,6 +240,8 @@ def main(argv=None) -> int:
             return _reveal(args)
         if args.command == "capacity":
             return _capacity(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
         if args.command == "train":
             from .train import TrainConfig, TrainingDiverged, config_fields, train
 

@@ -1,0 +1,231 @@
+"""One evaluation harness for every method: the paper's Tables 1, 2 and 4 (notebook 07).
+
+For each method and cover image: random message bits at the method's capacity, the 8-bit stego
+image **saved as PNG and read back**, then extraction; per image PSNR and SSIM (cover vs 8-bit
+stego), capacity C in bpp, and RA (equal bits / all bits). Results go to a CSV (one row per
+method and image) and to Markdown tables laid out like the paper's, with the paper's figures in
+a column beside ours.
+
+Methods (:data:`METHODS`):
+
+* ``lsb`` - LSB-1bit replacement at 1 bpp (:mod:`helpers.baselines`).
+* ``inn`` - the paper's method at 3 bpp with the mapping module, the shipped checkpoint (or
+  ``checkpoint=``); z is handed to the extraction, as the paper's key file does.
+* ``inn-1bpp`` - the same network at 1 bpp (Table 4's first row).
+* ``inn-nomap`` - 3 bpp **without** the mapping module at extraction and embedding (bits {0, 1},
+  threshold 0.5). The paper's ablation retrains the network without the mapping module; with a
+  checkpoint trained that way (``nomap_checkpoint=``) this is that row, otherwise it evaluates the
+  mapping-trained network without mapping and the table says so.
+* ``rehman``, ``hinet`` - the learned baselines: not implemented yet (see the issue tracker).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .baselines import lsb_hide, lsb_reveal
+from .data import ImageFolder
+from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from .metrics import psnr, ssim
+from .model import quantize_8bit
+
+# The paper's reported figures (Liu, Tang, Zheng 2022, Tables 1-4): (COCO-2017, Pascal VOC 2012).
+PAPER = {
+    "psnr": {"lsb": (55.8896, 55.9129), "rehman": (41.4314, 38.7726), "hinet": (43.7672, 42.7289),
+             "inn": (67.3010, 69.2142)},
+    "ssim": {"lsb": (0.9993, 0.9994), "rehman": (0.9982, 0.9976), "hinet": (0.9923, 0.9948), "inn": (0.9999, 0.9999)},
+    "bpp": {"lsb": 1, "rehman": 1, "hinet": 3, "inn": 3},
+    "ra": {"lsb": (100.0, 100.0), "rehman": (99.83, 99.84), "hinet": (78.59, 78.33), "inn": (100.0, 100.0)},
+    "da_srnet": {"lsb": (97.15, 96.79), "rehman": (98.67, 99.75), "hinet": (99.84, 99.77), "inn": (51.62, 51.81)},
+    "table4": {"inn-1bpp": (100.0, 100.0), "inn": (100.0, 99.48)},  # (w/ mapping, w/o mapping), RA %
+}
+NAMES = {"lsb": "LSB-1bit", "rehman": "Rehman et al. 2018", "hinet": "HiNet", "inn": "Ours (paper's INN)",
+         "inn-1bpp": "Ours, 1 bpp", "inn-nomap": "Ours, 3 bpp, w/o mapping"}
+METHODS = ("lsb", "inn", "inn-1bpp", "inn-nomap")
+PLANNED = ("rehman", "hinet")
+
+
+def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
+    """Save as PNG and read back (what a receiver gets)."""
+    buf = io.BytesIO()
+    Image.fromarray(stego_uint8, mode="RGB").save(buf, format="PNG")
+    buf.seek(0)
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _to_uint8(t: torch.Tensor) -> np.ndarray:
+    return torch.round(t.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+
+def _to_tensor(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(a.astype(np.float32) / 255).permute(2, 0, 1)
+
+
+@dataclass
+class Evaluator:
+    """Holds the networks the methods need (loaded once)."""
+
+    checkpoint: str | None = None
+    nomap_checkpoint: str | None = None
+
+    def __post_init__(self):
+        self._models = {}
+
+    def model(self, which: str = "inn"):
+        from .stego import load_model
+
+        if which not in self._models:
+            path = self.nomap_checkpoint if which == "nomap" else self.checkpoint
+            self._models[which] = load_model(path)
+        return self._models[which]
+
+    def run(self, method: str, cover: torch.Tensor, seed: int) -> dict:
+        """One method on one cover ``(3, H, W)``: the metrics of its 8-bit, PNG-reloaded stego."""
+        g = torch.Generator().manual_seed(seed)
+        _, h, w = cover.shape
+        cover_u8 = _to_uint8(cover)
+        if method == "lsb":
+            bits = torch.randint(0, 2, (h * w,), generator=g).numpy().astype(np.uint8)
+            stego_u8 = _png_round_trip(lsb_hide(cover_u8, bits))
+            bits_rev = lsb_reveal(stego_u8, bits.size)
+            bpp = 1
+        elif method in ("inn", "inn-1bpp", "inn-nomap"):
+            from .stego import _forward_tiled, _inverse_tiled
+
+            bpp = 1 if method == "inn-1bpp" else 3
+            mapping = method != "inn-nomap"
+            model = self.model("nomap" if not mapping and self.nomap_checkpoint else "inn")
+            device = next(model.parameters()).device
+            plane = torch.randint(0, 2, (3, h, w), generator=g, dtype=torch.uint8)
+            if bpp == 1:
+                plane[1:] = 0
+            secret_map, turn = map_bits(plane) if mapping else (map_bits_plain(plane), None)
+            stego, z = _forward_tiled(model, _to_tensor(cover_u8).to(device), secret_map.to(device), 256)
+            stego_u8 = _png_round_trip(_to_uint8(quantize_8bit(stego)))
+            secret_rev = _inverse_tiled(model, _to_tensor(stego_u8).to(device), z, 256).cpu()
+            rev = unmap_bits(secret_rev, turn) if mapping else unmap_bits_plain(secret_rev)
+            bits, bits_rev = plane[: 1 if bpp == 1 else 3].numpy().ravel(), rev[: 1 if bpp == 1 else 3].numpy().ravel()
+        elif method in PLANNED:
+            raise NotImplementedError(f"method {method!r} is not implemented yet; available: {', '.join(METHODS)}")
+        else:
+            raise ValueError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+        stego_t = _to_tensor(stego_u8)
+        cover_t = _to_tensor(cover_u8)
+        return {"psnr": psnr(cover_t, stego_t), "ssim": ssim(cover_t, stego_t), "bpp": bpp,
+                "ra": float(np.mean(bits == bits_rev)), "stego": stego_u8}
+
+
+def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_checkpoint=None, seed: int = 2022,
+                     progress: bool = True, keep_stego: int = 0) -> list[dict]:
+    """Run ``methods`` over ``images`` (a dataset of ``(3, H, W)`` covers, e.g.
+    :class:`helpers.data.ImageFolder` with the 128 x 128 centre crop). Returns one row per method
+    and image: ``method, image, psnr, ssim, bpp, ra`` (plus ``stego`` for the first
+    ``keep_stego`` images, for figures)."""
+    from tqdm.auto import tqdm
+
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"method {m!r} is {'not implemented yet' if m in PLANNED else 'unknown'}; "
+                             f"available: {', '.join(METHODS)}")
+    ev = Evaluator(checkpoint, nomap_checkpoint)
+    rows = []
+    names = [Path(p).name for p in getattr(images, "paths", range(len(images)))]
+    with tqdm(total=len(images) * len(methods), desc="evaluate", disable=not progress) as bar:
+        for i in range(len(images)):
+            cover = images[i]
+            for m in methods:
+                r = ev.run(m, cover, seed + i)
+                if i >= keep_stego:
+                    r.pop("stego")
+                rows.append({"method": m, "image": str(names[i]), **r})
+                bar.update(1)
+    return rows
+
+
+def _mean_std(values) -> str:
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return "-"
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < len(values):
+        return "inf (unchanged images)"
+    sd = statistics.pstdev(finite) if len(finite) > 1 else 0.0
+    return f"{statistics.mean(finite):.4f} ± {sd:.4f}"
+
+
+def summarise(rows) -> dict:
+    """Per method: n, mean ± std of PSNR, SSIM, RA (in %), and the bpp."""
+    out = {}
+    for m in dict.fromkeys(r["method"] for r in rows):
+        rs = [r for r in rows if r["method"] == m]
+        out[m] = {"n": len(rs), "bpp": rs[0]["bpp"], "psnr": [r["psnr"] for r in rs], "ssim": [r["ssim"] for r in rs],
+                  "ra": [100 * r["ra"] for r in rs]}
+    return out
+
+
+def markdown_tables(rows, dataset: str = "coco", nomap_retrained: bool = False) -> str:
+    """The paper's Tables 1, 2 and 4 with our figures (mean ± std over n images) beside the
+    paper's for ``dataset`` (``"coco"`` or ``"voc"``)."""
+    col = 0 if dataset == "coco" else 1
+    s = summarise(rows)
+    lines = [f"### Table 1: PSNR and SSIM (cover vs 8-bit stego), ours on {dataset} images vs the paper", "",
+             "| method | n | PSNR (dB), ours | PSNR, paper | SSIM, ours | SSIM, paper |", "|---|---|---|---|---|---|"]
+    for m in ("lsb", "rehman", "hinet", "inn"):
+        ours = s.get(m)
+        lines.append(f"| {NAMES[m]} | {ours['n'] if ours else '-'} | {_mean_std(ours['psnr']) if ours else 'not run'} | "
+                     f"{PAPER['psnr'][m][col]} | {_mean_std(ours['ssim']) if ours else 'not run'} | {PAPER['ssim'][m][col]} |")
+    lines += ["", "### Table 2: capacity C (bpp) and recovery accuracy RA (%) after saving the stego image as PNG", "",
+              "| method | C (bpp) | RA (%), ours | RA (%), paper |", "|---|---|---|---|"]
+    for m in ("lsb", "rehman", "hinet", "inn"):
+        ours = s.get(m)
+        lines.append(f"| {NAMES[m]} | {PAPER['bpp'][m]} | {_mean_std(ours['ra']) if ours else 'not run'} | "
+                     f"{PAPER['ra'][m][col]} |")
+    lines += ["", "### Table 4: the mapping module, RA (%)", "",
+              "| capacity | w/ mapping, ours | w/ mapping, paper | w/o mapping, ours | w/o mapping, paper |",
+              "|---|---|---|---|---|"]
+    nomap = s.get("inn-nomap")
+    one = s.get("inn-1bpp")
+    three = s.get("inn")
+    lines.append(f"| 1 bpp | {_mean_std(one['ra']) if one else 'not run'} | {PAPER['table4']['inn-1bpp'][0]} | not run | "
+                 f"{PAPER['table4']['inn-1bpp'][1]} |")
+    lines.append(f"| 3 bpp | {_mean_std(three['ra']) if three else 'not run'} | {PAPER['table4']['inn'][0]} | "
+                 f"{_mean_std(nomap['ra']) if nomap else 'not run'} | {PAPER['table4']['inn'][1]} |")
+    if nomap and not nomap_retrained:
+        lines += ["", "*w/o mapping, ours*: the network trained **with** the mapping module, evaluated without it; the "
+                      "paper retrains without it (give `--nomap-checkpoint`)."]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(rows, out_dir, dataset: str = "coco", nomap_retrained: bool = False) -> dict:
+    """Write ``results.csv`` (one row per method and image) and ``tables.md`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fields = ["method", "image", "psnr", "ssim", "bpp", "ra"]
+    tmp = out / ".results.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(out / "results.csv")
+    (out / "tables.md").write_text(markdown_tables(rows, dataset, nomap_retrained))
+    return {"csv": out / "results.csv", "tables": out / "tables.md"}
+
+
+def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, size: int = 128, limit: int = 0,
+                    dataset: str = "coco", progress: bool = True) -> dict:
+    """The command line's work: the paper's centre crops of every image in ``data``."""
+    images = ImageFolder(data, size=size, train=False)
+    if limit:
+        images.paths = images.paths[:limit]
+    rows = evaluate_methods(images, methods, checkpoint, nomap_checkpoint, progress=progress)
+    return write_results(rows, out, dataset, nomap_retrained=nomap_checkpoint is not None)

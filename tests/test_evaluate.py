@@ -1,0 +1,48 @@
+"""The evaluation harness: per-image metrics after a PNG round trip, CSV and the paper's tables."""
+
+import csv
+
+import pytest
+
+from helpers.__main__ import main
+from helpers.data import SAMPLES_DIR, ImageFolder, list_samples
+from helpers.evaluate import PAPER, evaluate_methods, markdown_tables, write_results
+
+
+@pytest.fixture(scope="module")
+def rows():
+    images = ImageFolder(SAMPLES_DIR, size=128, files=[p.name for p in list_samples()[:2]])
+    return evaluate_methods(images, ("lsb", "inn", "inn-nomap"), progress=False)
+
+
+def test_lsb_matches_the_arithmetic_and_the_paper(rows):
+    lsb = [r for r in rows if r["method"] == "lsb"]
+    # Random bits replace the red LSBs: half of them change by one level, so MSE = 0.5 / 3 levels^2
+    # over the three channels and PSNR = 10 log10(255^2 / (1/6)) = 55.91 dB; the paper reports 55.89.
+    assert all(abs(r["psnr"] - 55.91) < 0.15 for r in lsb)
+    assert all(r["ra"] == 1.0 and r["bpp"] == 1 for r in lsb)
+    assert abs(PAPER["psnr"]["lsb"][0] - 55.91) < 0.05
+
+
+def test_inn_is_lossless_after_png(rows):
+    inn = [r for r in rows if r["method"] == "inn"]
+    assert all(r["ra"] == 1.0 and r["bpp"] == 3 and r["psnr"] > 35 and 0.9 < r["ssim"] <= 1 for r in inn)
+
+
+def test_csv_and_tables(rows, tmp_path):
+    paths = write_results(rows, tmp_path)
+    with open(paths["csv"]) as f:
+        got = list(csv.DictReader(f))
+    assert len(got) == 6 and set(got[0]) == {"method", "image", "psnr", "ssim", "bpp", "ra"}
+    text = paths["tables"].read_text()
+    for needle in ("Table 1", "Table 2", "Table 4", "55.8896", "67.301", "99.48", "not run", "retrains"):
+        assert needle in text
+    assert "| LSB-1bit | 2 |" in markdown_tables(rows)
+
+
+def test_command_line_usage_errors(tmp_path, capsys):
+    for methods, expect in (("lsb,rehman", "not implemented yet"), ("lsb,bogus", "unknown method")):
+        assert main(["evaluate", "--data", str(SAMPLES_DIR), "--methods", methods, "--out", str(tmp_path / "o")]) == 2
+        assert expect in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 1
+    assert not (tmp_path / "o").exists()
