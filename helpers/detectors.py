@@ -1,4 +1,4 @@
-"""Learned steganalysis: a small XuNet-style detector that trains on a CPU in minutes.
+"""Learned steganalysis: a small XuNet-style detector that trains on a CPU in minutes, and SRNet.
 
 Taught in notebook 08 (``notebooks/08_steganalysis.ipynb``).
 
@@ -9,6 +9,10 @@ five convolution groups (the first with an absolute-value layer, tanh in the fir
 norm everywhere, average pooling between them), global average pooling and a linear layer that
 scores "stego". Trained on pairs (each cover with its own stego image in the same batch), it
 learns the difference rather than the content.
+
+:class:`SRNet` (Boroumand, Chen, Fridrich 2019; the paper's Table 3) has no fixed filters: twelve
+layers learn them, and the first seven do not pool, so that the faint noise of embedding is not
+averaged away. It has 4.8 million parameters and is meant for a GPU.
 
 Detection accuracy is measured on pairs whose **source photos** the detector never saw
 (:func:`split_by_source`): crops of one photo are too alike to count as unseen.
@@ -60,6 +64,51 @@ class XuNet(nn.Module):
         return self.body(torch.abs(self.first(residual))).squeeze(1)
 
 
+def _unit(c_in, c_out):
+    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out)]
+
+
+class _Type2(nn.Module):  # residual, no pooling
+    def __init__(self, c):
+        super().__init__()
+        self.f = nn.Sequential(*_unit(c, c), nn.ReLU(), *_unit(c, c))
+
+    def forward(self, x):
+        return x + self.f(x)
+
+
+class _Type3(nn.Module):  # residual with 3x3 average pooling, stride 2
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.f = nn.Sequential(*_unit(c_in, c_out), nn.ReLU(), *_unit(c_out, c_out), nn.AvgPool2d(3, 2, 1))
+        self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=2, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        return self.f(x) + self.shortcut(x)
+
+
+class SRNet(nn.Module):
+    """SRNet (Boroumand, Chen, Fridrich 2019) for RGB images in [0, 1]: layers 1-2 conv-BN-ReLU
+    (64, 16 channels), layers 3-7 residual without pooling (16), layers 8-11 residual with
+    pooling (16, 64, 128, 256), layer 12 conv-BN and global average pooling (512), then a linear
+    layer. Returns one logit per image (positive: stego)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            *_unit(3, 64), nn.ReLU(), *_unit(64, 16), nn.ReLU(),
+            *[_Type2(16) for _ in range(5)],
+            _Type3(16, 16), _Type3(16, 64), _Type3(64, 128), _Type3(128, 256),
+            *_unit(256, 512), nn.ReLU(), *_unit(512, 512), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x * 255 - 127.5).squeeze(1)
+
+
+ARCHS = {"xunet": XuNet, "srnet": SRNet}
+
+
 def split_by_source(files, test_sources, manifest=None):
     """Split bundled crop names into (train, test) so that no source photo is in both; the
     sources come from ``data/samples/manifest.csv``."""
@@ -85,23 +134,27 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 def train_detector(covers: torch.Tensor, stegos: torch.Tensor, steps: int = 300, pairs_per_batch: int = 8,
-                   lr: float = 1e-3, seed: int = 0, width: int = 8, progress: bool = False) -> XuNet:
-    """Train :class:`XuNet` on paired covers and stego images ``(N, 3, H, W)`` in [0, 1]: each
+                   lr: float = 1e-3, seed: int = 0, width: int = 8, progress: bool = False, arch: str = "xunet",
+                   device=None) -> nn.Module:
+    """Train a detector (``arch``: ``"xunet"`` or ``"srnet"``) on paired covers and stego images ``(N, 3, H, W)`` in [0, 1]: each
     batch holds ``pairs_per_batch`` covers and *their* stego images (pair constraint), with the
     same random rotation/flip for both. Adam, binary cross-entropy."""
     from tqdm.auto import tqdm
 
     if covers.shape != stegos.shape:
         raise ValueError(f"covers {tuple(covers.shape)} and stegos {tuple(stegos.shape)} must pair up")
+    if arch not in ARCHS:
+        raise ValueError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    device = torch.device(device or "cpu")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = XuNet(width)
+    model = (XuNet(width) if arch == "xunet" else SRNet()).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    labels = torch.cat([torch.zeros(pairs_per_batch), torch.ones(pairs_per_batch)])
+    labels = torch.cat([torch.zeros(pairs_per_batch), torch.ones(pairs_per_batch)]).to(device)
     model.train()
-    for _ in tqdm(range(steps), desc="detector", disable=not progress):
+    for _ in tqdm(range(steps), desc=arch, disable=not progress):
         idx = torch.randint(0, covers.shape[0], (pairs_per_batch,), generator=g)
-        pair = _augment(torch.cat([covers[idx], stegos[idx]]), g)
+        pair = _augment(torch.cat([covers[idx], stegos[idx]]), g).to(device)
         loss = nn.functional.binary_cross_entropy_with_logits(model(pair), labels)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -110,13 +163,15 @@ def train_detector(covers: torch.Tensor, stegos: torch.Tensor, steps: int = 300,
 
 
 @torch.no_grad()
-def detection_scores(model: XuNet, images: torch.Tensor, batch: int = 32) -> np.ndarray:
+def detection_scores(model: nn.Module, images: torch.Tensor, batch: int = 32) -> np.ndarray:
     """P(stego) for each image."""
     model.eval()
-    return torch.cat([torch.sigmoid(model(images[i:i + batch])) for i in range(0, len(images), batch)]).numpy()
+    device = next(model.parameters()).device
+    return torch.cat([torch.sigmoid(model(images[i:i + batch].to(device))).cpu()
+                      for i in range(0, len(images), batch)]).numpy()
 
 
-def detection_accuracy(model: XuNet, covers: torch.Tensor, stegos: torch.Tensor) -> float:
+def detection_accuracy(model: nn.Module, covers: torch.Tensor, stegos: torch.Tensor) -> float:
     """The paper's DA: the share of covers and stego images classified correctly (threshold 0.5)."""
     c, s = detection_scores(model, covers), detection_scores(model, stegos)
     return float(((c < 0.5).sum() + (s >= 0.5).sum()) / (len(c) + len(s)))

@@ -41,3 +41,17 @@ def test_lsb_at_1_bpp_is_detected_on_unseen_photos():
     model = train_detector(*pairs(train, 0), steps=200, pairs_per_batch=8, seed=0)
     held_out = detection_accuracy(model, *pairs(test, 1))
     assert held_out >= 0.8, held_out  # measured 0.90 (0.95 after 400 steps); chance is 0.5
+
+
+def test_srnet_shape_and_size():
+    from helpers.detectors import SRNet
+
+    model = SRNet()
+    n = sum(p.numel() for p in model.parameters())
+    assert 4.5e6 < n < 5.0e6  # the paper's SRNet has about 4.8 M parameters
+    assert model(torch.rand(2, 3, 64, 64)).shape == (2,)
+    trained = train_detector(torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32), steps=2, pairs_per_batch=2,
+                             arch="srnet")
+    assert detection_accuracy(trained, torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)) in (0.0, 0.25, 0.5, 0.75, 1.0)
+    with pytest.raises(ValueError, match="arch must be"):
+        train_detector(torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8), steps=1, arch="nope")
