@@ -135,10 +135,11 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 def train_detector(covers: torch.Tensor, stegos: torch.Tensor, steps: int = 300, pairs_per_batch: int = 8,
                    lr: float = 1e-3, seed: int = 0, width: int = 8, progress: bool = False, arch: str = "xunet",
-                   device=None) -> nn.Module:
+                   device=None, crop: int = 0) -> nn.Module:
     """Train a detector (``arch``: ``"xunet"`` or ``"srnet"``) on paired covers and stego images ``(N, 3, H, W)`` in [0, 1]: each
     batch holds ``pairs_per_batch`` covers and *their* stego images (pair constraint), with the
-    same random rotation/flip for both. Adam, binary cross-entropy."""
+    same random rotation/flip for both (and, with ``crop``, the same random ``crop x crop`` window:
+    cheaper steps, more of them). Adam, binary cross-entropy."""
     from tqdm.auto import tqdm
 
     if covers.shape != stegos.shape:
@@ -154,7 +155,12 @@ def train_detector(covers: torch.Tensor, stegos: torch.Tensor, steps: int = 300,
     model.train()
     for _ in tqdm(range(steps), desc=arch, disable=not progress):
         idx = torch.randint(0, covers.shape[0], (pairs_per_batch,), generator=g)
-        pair = _augment(torch.cat([covers[idx], stegos[idx]]), g).to(device)
+        pair = _augment(torch.cat([covers[idx], stegos[idx]]), g)
+        if crop and crop < min(pair.shape[-2:]):
+            top = int(torch.randint(0, pair.shape[-2] - crop + 1, (), generator=g))
+            left = int(torch.randint(0, pair.shape[-1] - crop + 1, (), generator=g))
+            pair = pair[..., top:top + crop, left:left + crop]
+        pair = pair.to(device)
         loss = nn.functional.binary_cross_entropy_with_logits(model(pair), labels)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -38,9 +38,9 @@ def test_the_high_pass_filter_is_fixed():
 
 def test_lsb_at_1_bpp_is_detected_on_unseen_photos():
     train, test = split_by_source(list_samples(), ["coffee", "rocket"])
-    model = train_detector(*pairs(train, 0), steps=200, pairs_per_batch=8, seed=0)
+    model = train_detector(*pairs(train, 0), steps=300, pairs_per_batch=8, seed=0, crop=64)
     held_out = detection_accuracy(model, *pairs(test, 1))
-    assert held_out >= 0.8, held_out  # measured 0.90 (0.95 after 400 steps); chance is 0.5
+    assert held_out >= 0.8, held_out  # chance is 0.5
 
 
 def test_srnet_shape_and_size():
