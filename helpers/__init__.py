@@ -10,6 +10,10 @@ Each public function names the notebook that teaches it. The modules:
 * :mod:`helpers.payload` - bytes <-> bits, layout and capacity (notebook 03)
 * :mod:`helpers.metrics` - PSNR, SSIM and recovery accuracy (notebooks 02, 03, 06)
 * :mod:`helpers.stego` - framing, key files, ``hide`` and ``reveal`` (notebook 06)
+* :mod:`helpers.evaluate` - the evaluation harness and the paper's tables (notebook 07)
+* :mod:`helpers.baselines` - LSB-1bit (notebooks 07, 08)
+* :mod:`helpers.steganalysis` - RS, sample pairs, chi-square, weighted stego, ROC/AUC (notebook 08)
+* :mod:`helpers.detectors` - learned detectors: XuNet-style, SRNet (notebook 08)
 * :mod:`helpers.data` - image I/O and the bundled sample photos
 * :mod:`helpers.train` - training, checkpoints, evaluation (notebook 05)
 * :mod:`helpers.viz` - figures
