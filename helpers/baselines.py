@@ -47,3 +47,117 @@ def lsb_reveal(stego, n_bits: int, seed: int | None = 0) -> np.ndarray:
     arr = _as_uint8(stego)
     h, w, _ = arr.shape
     return arr[..., 0].reshape(-1)[lsb_positions(h, w, n_bits, seed)] & 1
+
+
+# ----------------------------------------------------------------------------- Rehman et al. 2018
+
+import torch  # noqa: E402  (the LSB part above needs only numpy)
+from torch import nn  # noqa: E402
+
+
+def _conv(c_in, c_out):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU())
+
+
+class RehmanEncoder(nn.Module):
+    """Rehman et al. 2018's encoder, adapted as the paper did to hide a bit plane (1 bpp): a
+    *guest* branch (the secret, one channel) and a *host* branch (the cover); the guest features
+    are concatenated into the host branch at every level, and the last layer outputs the stego
+    image directly (no residual connection, as in the original)."""
+
+    def __init__(self, width: int = 32, depth: int = 4) -> None:
+        super().__init__()
+        self.guest = nn.ModuleList([_conv(1 if i == 0 else width, width) for i in range(depth)])
+        self.host = nn.ModuleList([_conv(3 if i == 0 else 2 * width, width) for i in range(depth)])
+        self.out = nn.Conv2d(2 * width, 3, 3, padding=1)
+
+    def forward(self, cover: torch.Tensor, secret: torch.Tensor) -> torch.Tensor:
+        g, h = secret, cover
+        for guest, host in zip(self.guest, self.host):
+            g = guest(g)
+            h = torch.cat([host(h), g], 1)
+        return torch.sigmoid(self.out(h))
+
+
+class RehmanDecoder(nn.Module):
+    """The separate decoder: convolutions from the stego image back to the bit plane (a value in
+    [0, 1] per pixel, rounded at 0.5 by the evaluation, as the paper did)."""
+
+    def __init__(self, width: int = 32, depth: int = 4) -> None:
+        super().__init__()
+        self.body = nn.Sequential(*[_conv(3 if i == 0 else width, width) for i in range(depth)],
+                                  nn.Conv2d(width, 1, 3, padding=1))
+
+    def forward(self, stego: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.body(stego))
+
+
+class Rehman(nn.Module):
+    """Encoder and decoder together (two separate networks, trained jointly)."""
+
+    def __init__(self, width: int = 32, depth: int = 4) -> None:
+        super().__init__()
+        self.config = {"width": width, "depth": depth}
+        self.encoder, self.decoder = RehmanEncoder(width, depth), RehmanDecoder(width, depth)
+
+
+def train_rehman(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3, beta: float = 1.0,
+                 seed: int = 0, device=None, progress: bool = False) -> Rehman:
+    """Train :class:`Rehman` on a dataset of cover crops ``(3, H, W)`` (e.g. a training
+    :class:`helpers.data.ImageFolder`): random bit planes, loss ``MSE(cover, stego) + beta *
+    MSE(bits, decoded)`` on the 8-bit rounded stego (straight-through), Adam."""
+    from tqdm.auto import tqdm
+
+    from .train import round_straight_through
+
+    device = torch.device(device or "cpu")
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = Rehman().to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in tqdm(range(steps), desc="rehman", disable=not progress):
+        idx = torch.randint(0, len(images), (batch_size,), generator=g).tolist()
+        cover = torch.stack([images.get(i, generator=g) if hasattr(images, "get") else images[i] for i in idx]).to(device)
+        bits = torch.randint(0, 2, (batch_size, 1, *cover.shape[-2:]), generator=g).float().to(device)
+        stego = model.encoder(cover, bits)
+        decoded = model.decoder(round_straight_through(stego))
+        loss = nn.functional.mse_loss(stego, cover) + beta * nn.functional.mse_loss(decoded, bits)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def rehman_hide(model: Rehman, cover: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
+    """Stego image ``(3, H, W)`` in [0, 1] (not yet rounded) of a cover and an ``(H, W)`` bit plane."""
+    device = next(model.parameters()).device
+    return model.encoder(cover[None].to(device), bits.float()[None, None].to(device))[0].cpu()
+
+
+@torch.no_grad()
+def rehman_reveal(model: Rehman, stego: torch.Tensor) -> torch.Tensor:
+    """The bit plane ``(H, W)`` decoded from a stego image, rounded at 0.5."""
+    device = next(model.parameters()).device
+    return (model.decoder(stego[None].to(device))[0, 0].cpu() >= 0.5).to(torch.uint8)
+
+
+def save_rehman(model: Rehman, path) -> None:
+    """Save weights and configuration (loadable with ``weights_only=True``)."""
+    torch.save({"format": "inn-stego-rehman", "config": model.config, "model": model.state_dict()}, path)
+
+
+def load_rehman(path) -> Rehman:
+    """Load a :class:`Rehman` saved by :func:`save_rehman` without executing code."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Rehman checkpoint not found: {path}") from None
+    except Exception as e:
+        raise ValueError(f"{path} is not a readable Rehman checkpoint ({type(e).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != "inn-stego-rehman":
+        raise ValueError(f"{path} is not a Rehman checkpoint (save one with helpers.baselines.save_rehman)")
+    model = Rehman(**state["config"])
+    model.load_state_dict(state["model"])
+    return model.eval()

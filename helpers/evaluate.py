@@ -16,7 +16,10 @@ Methods (:data:`METHODS`):
   threshold 0.5). The paper's ablation retrains the network without the mapping module; with a
   checkpoint trained that way (``nomap_checkpoint=``) this is that row, otherwise it evaluates the
   mapping-trained network without mapping and the table says so.
-* ``rehman``, ``hinet`` - the learned baselines: not implemented yet (see the issue tracker).
+* ``rehman`` - Rehman et al. 2018's encoder/decoder hiding a bit plane at 1 bpp
+  (:class:`helpers.baselines.Rehman`; a trained model or checkpoint must be given), decoded bits
+  rounded at 0.5 as the paper did.
+* ``hinet`` - the HiNet-style baseline: not implemented yet (see the issue tracker).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .baselines import lsb_hide, lsb_reveal
+from .baselines import load_rehman, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
 from .data import ImageFolder
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .metrics import psnr, ssim
@@ -50,8 +53,8 @@ PAPER = {
 }
 NAMES = {"lsb": "LSB-1bit", "rehman": "Rehman et al. 2018", "hinet": "HiNet", "inn": "Ours (paper's INN)",
          "inn-1bpp": "Ours, 1 bpp", "inn-nomap": "Ours, 3 bpp, w/o mapping"}
-METHODS = ("lsb", "inn", "inn-1bpp", "inn-nomap")
-PLANNED = ("rehman", "hinet")
+METHODS = ("lsb", "rehman", "inn", "inn-1bpp", "inn-nomap")
+PLANNED = ("hinet",)
 
 
 def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
@@ -77,9 +80,12 @@ class Evaluator:
 
     checkpoint: str | None = None
     nomap_checkpoint: str | None = None
+    rehman: object = None  # a trained helpers.baselines.Rehman, or the path of one
 
     def __post_init__(self):
         self._models = {}
+        if isinstance(self.rehman, (str, Path)):
+            self.rehman = load_rehman(self.rehman)
 
     def model(self, which: str = "inn"):
         from .stego import load_model
@@ -98,6 +104,14 @@ class Evaluator:
             bits = torch.randint(0, 2, (h * w,), generator=g).numpy().astype(np.uint8)
             stego_u8 = _png_round_trip(lsb_hide(cover_u8, bits))
             bits_rev = lsb_reveal(stego_u8, bits.size)
+            bpp = 1
+        elif method == "rehman":
+            if self.rehman is None:
+                raise ValueError("method 'rehman' needs a trained model: helpers.baselines.train_rehman "
+                                 "(notebook 07) or --rehman-checkpoint")
+            bits_t = torch.randint(0, 2, (h, w), generator=g, dtype=torch.uint8)
+            stego_u8 = _png_round_trip(_to_uint8(rehman_hide(self.rehman, _to_tensor(cover_u8), bits_t)))
+            bits, bits_rev = bits_t.numpy().ravel(), rehman_reveal(self.rehman, _to_tensor(stego_u8)).numpy().ravel()
             bpp = 1
         elif method in ("inn", "inn-1bpp", "inn-nomap"):
             from .stego import _forward_tiled, _inverse_tiled
@@ -126,7 +140,7 @@ class Evaluator:
 
 
 def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_checkpoint=None, seed: int = 2022,
-                     progress: bool = True, keep_stego: int = 0) -> list[dict]:
+                     progress: bool = True, keep_stego: int = 0, rehman=None) -> list[dict]:
     """Run ``methods`` over ``images`` (a dataset of ``(3, H, W)`` covers, e.g.
     :class:`helpers.data.ImageFolder` with the 128 x 128 centre crop). Returns one row per method
     and image: ``method, image, psnr, ssim, bpp, ra`` (plus ``stego`` for the first
@@ -137,7 +151,10 @@ def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_chec
         if m not in METHODS:
             raise ValueError(f"method {m!r} is {'not implemented yet' if m in PLANNED else 'unknown'}; "
                              f"available: {', '.join(METHODS)}")
-    ev = Evaluator(checkpoint, nomap_checkpoint)
+    if "rehman" in methods and rehman is None:
+        raise ValueError("method 'rehman' needs a trained model: helpers.baselines.train_rehman (notebook 07) "
+                         "or --rehman-checkpoint")
+    ev = Evaluator(checkpoint, nomap_checkpoint, rehman)
     rows = []
     names = [Path(p).name for p in getattr(images, "paths", range(len(images)))]
     with tqdm(total=len(images) * len(methods), desc="evaluate", disable=not progress) as bar:
@@ -222,12 +239,12 @@ def write_results(rows, out_dir, dataset: str = "coco", nomap_retrained: bool = 
 
 
 def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, size: int = 128, limit: int = 0,
-                    dataset: str = "coco", progress: bool = True) -> dict:
+                    dataset: str = "coco", progress: bool = True, rehman=None) -> dict:
     """The command line's work: the paper's centre crops of every image in ``data``."""
     images = ImageFolder(data, size=size, train=False)
     if limit:
         images.paths = images.paths[:limit]
-    rows = evaluate_methods(images, methods, checkpoint, nomap_checkpoint, progress=progress)
+    rows = evaluate_methods(images, methods, checkpoint, nomap_checkpoint, progress=progress, rehman=rehman)
     return write_results(rows, out, dataset, nomap_retrained=nomap_checkpoint is not None)
 
 

@@ -41,8 +41,26 @@ def test_csv_and_tables(rows, tmp_path):
 
 
 def test_command_line_usage_errors(tmp_path, capsys):
-    for methods, expect in (("lsb,rehman", "not implemented yet"), ("lsb,bogus", "unknown method")):
+    for methods, expect in (("lsb,hinet", "not implemented yet"), ("lsb,bogus", "unknown method"),
+                            ("rehman", "needs --rehman-checkpoint")):
         assert main(["evaluate", "--data", str(SAMPLES_DIR), "--methods", methods, "--out", str(tmp_path / "o")]) == 2
         assert expect in capsys.readouterr().err
     assert main(["evaluate", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_rehman_baseline_trains_and_goes_through_the_harness(tmp_path):
+    """A few CPU steps already decode the bit plane almost perfectly; the image quality needs the
+    long GPU run (the paper: 41.4 dB)."""
+    from helpers.baselines import load_rehman, save_rehman, train_rehman
+
+    model = train_rehman(ImageFolder(SAMPLES_DIR, size=32, train=True), steps=200, batch_size=8)
+    save_rehman(model, tmp_path / "rehman.pt")
+    images = ImageFolder(SAMPLES_DIR, size=128, files=[p.name for p in list_samples()[-2:]])
+    rows = evaluate_methods(images, ("rehman",), progress=False, rehman=load_rehman(tmp_path / "rehman.pt"))
+    assert all(r["bpp"] == 1 and r["ra"] > 0.95 and r["psnr"] > 15 for r in rows), rows
+    with pytest.raises(ValueError, match="needs a trained model"):
+        evaluate_methods(images, ("rehman",), progress=False)
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable Rehman checkpoint"):
+        load_rehman(tmp_path / "bad.pt")
