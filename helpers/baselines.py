@@ -1,4 +1,5 @@
-"""Baselines the paper compares with (notebook 07). For now: LSB replacement.
+"""Baselines the paper compares with (notebooks 07 and 08): LSB-1bit and Rehman et al. 2018.
+(The HiNet-style baseline is still to come.)
 
 LSB-1bit hides one bit per pixel by replacing the least significant bit of one colour value:
 the red channel (channel 0), the same layout as our 1 bpp mode (:mod:`helpers.payload`). A
