@@ -85,11 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "results.csv and tables.md (with the paper's figures beside ours) to --out.")
     p.add_argument("--data", required=True, metavar="DIR", help="folder of cover images (searched recursively)")
     p.add_argument("--methods", default="lsb,inn",
-                   help="comma-separated: lsb, rehman, inn, inn-1bpp, inn-nomap (default: lsb,inn)")
+                   help="comma-separated: lsb, rehman, hinet, inn, inn-1bpp, inn-nomap (default: lsb,inn)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for results.csv and tables.md")
     p.add_argument("--checkpoint", metavar="CKPT", help="the paper's network (default: data/checkpoints/paper.pt)")
     p.add_argument("--nomap-checkpoint", metavar="CKPT", help="a network trained without the mapping module (Table 4)")
-    p.add_argument("--rehman-checkpoint", metavar="CKPT", help="a trained Rehman baseline (helpers.baselines.save_rehman)")
+    p.add_argument("--rehman-checkpoint", metavar="CKPT", help="a trained Rehman baseline (helpers.baselines.save_baseline)")
+    p.add_argument("--hinet-checkpoint", metavar="CKPT", help="a trained HiNet-style baseline (helpers.baselines.save_baseline)")
     p.add_argument("--dataset", choices=("coco", "voc"), default="coco", help="which of the paper's columns to compare with")
     p.add_argument("--limit", type=int, default=0, help="use the first N images (0: all)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -226,11 +227,13 @@ def _evaluate(args) -> int:
         raise UsageError("--methods is empty")
     if "rehman" in methods and not args.rehman_checkpoint:
         raise UsageError("--methods rehman needs --rehman-checkpoint (train one with helpers.baselines.train_rehman)")
+    if "hinet" in methods and not args.hinet_checkpoint:
+        raise UsageError("--methods hinet needs --hinet-checkpoint (train one with helpers.baselines.train_hinet)")
     if not Path(args.data).is_dir():
         raise FileNotFoundError(f"image folder not found: {args.data}")
     paths = evaluate_folder(args.data, methods, args.out, args.checkpoint, args.nomap_checkpoint,
                             limit=args.limit, dataset=args.dataset, progress=not args.quiet,
-                            rehman=args.rehman_checkpoint)
+                            rehman=args.rehman_checkpoint, hinet=args.hinet_checkpoint)
     print(paths["tables"].read_text())
     print(f"per-image results: {paths['csv']}")
     return 0

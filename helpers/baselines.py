@@ -1,5 +1,5 @@
-"""Baselines the paper compares with (notebooks 07 and 08): LSB-1bit and Rehman et al. 2018.
-(The HiNet-style baseline is still to come.)
+"""Baselines the paper compares with (notebooks 07 and 08): LSB-1bit, Rehman et al. 2018 and a
+HiNet-style invertible network.
 
 LSB-1bit hides one bit per pixel by replacing the least significant bit of one colour value:
 the red channel (channel 0), the same layout as our 1 bpp mode (:mod:`helpers.payload`). A
@@ -144,21 +144,102 @@ def rehman_reveal(model: Rehman, stego: torch.Tensor) -> torch.Tensor:
     return (model.decoder(stego[None].to(device))[0, 0].cpu() >= 0.5).to(torch.uint8)
 
 
-def save_rehman(model: Rehman, path) -> None:
-    """Save weights and configuration (loadable with ``weights_only=True``)."""
-    torch.save({"format": "inn-stego-rehman", "config": model.config, "model": model.state_dict()}, path)
+# ----------------------------------------------------------------------------- HiNet-style
+
+_HAAR = torch.tensor([[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]], dtype=torch.float32) / 2
 
 
-def load_rehman(path) -> Rehman:
-    """Load a :class:`Rehman` saved by :func:`save_rehman` without executing code."""
+def haar(x: torch.Tensor) -> torch.Tensor:
+    """One level of the orthonormal 2-D Haar transform, HiNet's front end: ``(B, C, H, W)`` ->
+    ``(B, 4C, H/2, W/2)`` with the low-frequency band (LL) first in each group of four. Sides
+    must be even."""
+    b, c, h, w = x.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"the Haar transform needs even sides, got {h} x {w}")
+    blocks = nn.functional.pixel_unshuffle(x, 2).reshape(b, c, 4, h // 2, w // 2)
+    return torch.einsum("ij,bcjhw->bcihw", _HAAR.to(x), blocks).reshape(b, 4 * c, h // 2, w // 2)
+
+
+def inverse_haar(y: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`haar` (the matrix is symmetric and orthonormal: its own inverse)."""
+    b, c4, h, w = y.shape
+    blocks = torch.einsum("ij,bcjhw->bcihw", _HAAR.to(y), y.reshape(b, c4 // 4, 4, h, w))
+    return nn.functional.pixel_shuffle(blocks.reshape(b, c4, h, w), 2)
+
+
+class HiNetStyle(nn.Module):
+    """HiNet (Jing et al. 2021) adapted, as the paper did, to hide 3 bpp of bits: the cover and
+    the bit planes pass a Haar transform, coupling blocks of the same kind as the paper's network
+    (12 + 12 channels), and the inverse transform. The receiver does **not** get z: extraction
+    draws it from a Gaussian, as HiNet does, and rounds the revealed values to bits."""
+
+    def __init__(self, n_blocks: int = 8, clamp: float = 2.0, growth: int = 32) -> None:
+        super().__init__()
+        from .model import StegoINN
+
+        self.config = {"n_blocks": n_blocks, "clamp": clamp, "growth": growth}
+        self.inn = StegoINN(n_blocks=n_blocks, channels=12, clamp=clamp, growth=growth, last_init="zero")
+
+    def forward(self, cover: torch.Tensor, bits: torch.Tensor):
+        stego, z = self.inn(haar(cover), haar(bits))
+        return inverse_haar(stego), z
+
+    def reveal(self, stego: torch.Tensor, z: torch.Tensor | None = None, generator=None) -> torch.Tensor:
+        """The revealed bit values (not rounded); ``z`` defaults to a standard Gaussian draw."""
+        y = haar(stego)
+        if z is None:
+            z = torch.randn(y.shape, generator=generator).to(y)
+        return inverse_haar(self.inn.inverse(y, z)[1])
+
+
+def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3, lambda_guide: float = 1.0,
+                lambda_rec: float = 5.0, lambda_low: float = 1.0, n_blocks: int = 8, seed: int = 0, device=None,
+                progress: bool = False) -> HiNetStyle:
+    """Train :class:`HiNetStyle` with HiNet's loss: ``lambda_guide MSE(stego, cover) + lambda_rec
+    MSE(revealed with Gaussian z, bits) + lambda_low MSE(LL(stego), LL(cover))`` (HiNet's weights
+    1, 5, 1). As in HiNet, the stego image is **not** rounded in training (the paper names that
+    a drawback); the evaluation rounds it."""
+    from tqdm.auto import tqdm
+
+    device = torch.device(device or "cpu")
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = HiNetStyle(n_blocks=n_blocks).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in tqdm(range(steps), desc="hinet", disable=not progress):
+        idx = torch.randint(0, len(images), (batch_size,), generator=g).tolist()
+        cover = torch.stack([images.get(i, generator=g) if hasattr(images, "get") else images[i] for i in idx]).to(device)
+        bits = torch.randint(0, 2, cover.shape, generator=g).float().to(device)
+        stego, z = model(cover, bits)
+        revealed = model.reveal(stego, torch.randn(z.shape, generator=g).to(device))
+        low = nn.functional.mse_loss(haar(stego)[:, 0::4], haar(cover)[:, 0::4])
+        loss = (lambda_guide * nn.functional.mse_loss(stego, cover) + lambda_rec * nn.functional.mse_loss(revealed, bits)
+                + lambda_low * low)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def save_baseline(model: nn.Module, path) -> None:
+    """Save a :class:`Rehman` or :class:`HiNetStyle` (weights and configuration, ``weights_only``)."""
+    kind = "rehman" if isinstance(model, Rehman) else "hinet"
+    torch.save({"format": f"inn-stego-{kind}", "config": model.config, "model": model.state_dict()}, path)
+
+
+def load_baseline(path, kind: str) -> nn.Module:
+    """Load a baseline saved by :func:`save_baseline` (``kind``: ``"rehman"`` or ``"hinet"``)
+    without executing code."""
+    name = {"rehman": "Rehman", "hinet": "HiNet-style"}[kind]
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise FileNotFoundError(f"Rehman checkpoint not found: {path}") from None
+        raise FileNotFoundError(f"{name} checkpoint not found: {path}") from None
     except Exception as e:
-        raise ValueError(f"{path} is not a readable Rehman checkpoint ({type(e).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != "inn-stego-rehman":
-        raise ValueError(f"{path} is not a Rehman checkpoint (save one with helpers.baselines.save_rehman)")
-    model = Rehman(**state["config"])
+        raise ValueError(f"{path} is not a readable {name} checkpoint ({type(e).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != f"inn-stego-{kind}":
+        raise ValueError(f"{path} is not a {name} checkpoint (save one with helpers.baselines.save_baseline)")
+    model = (Rehman if kind == "rehman" else HiNetStyle)(**state["config"])
     model.load_state_dict(state["model"])
     return model.eval()

@@ -19,7 +19,9 @@ Methods (:data:`METHODS`):
 * ``rehman`` - Rehman et al. 2018's encoder/decoder hiding a bit plane at 1 bpp
   (:class:`helpers.baselines.Rehman`; a trained model or checkpoint must be given), decoded bits
   rounded at 0.5 as the paper did.
-* ``hinet`` - the HiNet-style baseline: not implemented yet (see the issue tracker).
+* ``hinet`` - the HiNet-style invertible network at 3 bpp (:class:`helpers.baselines.HiNetStyle`;
+  a trained model or checkpoint must be given): z is **not** handed over, extraction draws it
+  from a seeded Gaussian, and the revealed values are rounded to bits, as the paper did.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .baselines import load_rehman, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
+from .baselines import load_baseline, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
 from .data import ImageFolder
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .metrics import psnr, ssim
@@ -53,8 +55,8 @@ PAPER = {
 }
 NAMES = {"lsb": "LSB-1bit", "rehman": "Rehman et al. 2018", "hinet": "HiNet", "inn": "Ours (paper's INN)",
          "inn-1bpp": "Ours, 1 bpp", "inn-nomap": "Ours, 3 bpp, w/o mapping"}
-METHODS = ("lsb", "rehman", "inn", "inn-1bpp", "inn-nomap")
-PLANNED = ("hinet",)
+METHODS = ("lsb", "rehman", "hinet", "inn", "inn-1bpp", "inn-nomap")
+PLANNED = ()
 
 
 def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
@@ -81,11 +83,14 @@ class Evaluator:
     checkpoint: str | None = None
     nomap_checkpoint: str | None = None
     rehman: object = None  # a trained helpers.baselines.Rehman, or the path of one
+    hinet: object = None   # a trained helpers.baselines.HiNetStyle, or the path of one
 
     def __post_init__(self):
         self._models = {}
         if isinstance(self.rehman, (str, Path)):
-            self.rehman = load_rehman(self.rehman)
+            self.rehman = load_baseline(self.rehman, "rehman")
+        if isinstance(self.hinet, (str, Path)):
+            self.hinet = load_baseline(self.hinet, "hinet")
 
     def model(self, which: str = "inn"):
         from .stego import load_model
@@ -113,6 +118,16 @@ class Evaluator:
             stego_u8 = _png_round_trip(_to_uint8(rehman_hide(self.rehman, _to_tensor(cover_u8), bits_t)))
             bits, bits_rev = bits_t.numpy().ravel(), rehman_reveal(self.rehman, _to_tensor(stego_u8)).numpy().ravel()
             bpp = 1
+        elif method == "hinet":
+            if self.hinet is None:
+                raise ValueError("method 'hinet' needs a trained model: helpers.baselines.train_hinet or --hinet-checkpoint")
+            bits_t = torch.randint(0, 2, (1, 3, h, w), generator=g).float()
+            with torch.no_grad():
+                stego, _ = self.hinet(_to_tensor(cover_u8)[None], bits_t)
+                stego_u8 = _png_round_trip(_to_uint8(stego[0]))
+                revealed = self.hinet.reveal(_to_tensor(stego_u8)[None], generator=g)  # z ~ N(0, 1)
+            bits, bits_rev = bits_t.numpy().ravel(), (revealed.clamp(0, 1) >= 0.5).numpy().ravel()
+            bpp = 3
         elif method in ("inn", "inn-1bpp", "inn-nomap"):
             from .stego import _forward_tiled, _inverse_tiled
 
@@ -140,7 +155,7 @@ class Evaluator:
 
 
 def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_checkpoint=None, seed: int = 2022,
-                     progress: bool = True, keep_stego: int = 0, rehman=None) -> list[dict]:
+                     progress: bool = True, keep_stego: int = 0, rehman=None, hinet=None) -> list[dict]:
     """Run ``methods`` over ``images`` (a dataset of ``(3, H, W)`` covers, e.g.
     :class:`helpers.data.ImageFolder` with the 128 x 128 centre crop). Returns one row per method
     and image: ``method, image, psnr, ssim, bpp, ra`` (plus ``stego`` for the first
@@ -154,7 +169,9 @@ def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_chec
     if "rehman" in methods and rehman is None:
         raise ValueError("method 'rehman' needs a trained model: helpers.baselines.train_rehman (notebook 07) "
                          "or --rehman-checkpoint")
-    ev = Evaluator(checkpoint, nomap_checkpoint, rehman)
+    if "hinet" in methods and hinet is None:
+        raise ValueError("method 'hinet' needs a trained model: helpers.baselines.train_hinet or --hinet-checkpoint")
+    ev = Evaluator(checkpoint, nomap_checkpoint, rehman, hinet)
     rows = []
     names = [Path(p).name for p in getattr(images, "paths", range(len(images)))]
     with tqdm(total=len(images) * len(methods), desc="evaluate", disable=not progress) as bar:
@@ -239,12 +256,12 @@ def write_results(rows, out_dir, dataset: str = "coco", nomap_retrained: bool = 
 
 
 def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, size: int = 128, limit: int = 0,
-                    dataset: str = "coco", progress: bool = True, rehman=None) -> dict:
+                    dataset: str = "coco", progress: bool = True, rehman=None, hinet=None) -> dict:
     """The command line's work: the paper's centre crops of every image in ``data``."""
     images = ImageFolder(data, size=size, train=False)
     if limit:
         images.paths = images.paths[:limit]
-    rows = evaluate_methods(images, methods, checkpoint, nomap_checkpoint, progress=progress, rehman=rehman)
+    rows = evaluate_methods(images, methods, checkpoint, nomap_checkpoint, progress=progress, rehman=rehman, hinet=hinet)
     return write_results(rows, out, dataset, nomap_retrained=nomap_checkpoint is not None)
 
 
