@@ -119,20 +119,16 @@ def bench_device(device: torch.device, size: int, batch_sizes, repeats: int) -> 
                 # several steps per timing so that one step's launch overhead is measured in context
                 n = 10 if device.type == "cuda" else 1
                 t = timed(lambda: [run_step(x, s) for _ in range(n)], repeats, sync) / n
+                peak = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else peak_rss_mib()
+                row.update(step_s=t, images_per_s=bs / t, s_per_image=t / bs, peak_mib=peak)
             except torch.OutOfMemoryError:
-                train_rows.append({**row, "error": "out of memory"})
-                del net, opt, run_step
-                continue
+                row["error"] = "out of memory"
             except RuntimeError as e:  # e.g. a capture that fails: report it, keep measuring the rest
-                train_rows.append({**row, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"})
-                print("  failed", train_rows[-1], flush=True)
-                del net, opt, run_step
-                continue
-            peak = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else peak_rss_mib()
-            train_rows.append({**row, "step_s": t, "images_per_s": bs / t, "s_per_image": t / bs, "peak_mib": peak})
-            print("  measured", {k: round(v, 4) if isinstance(v, float) else v for k, v in train_rows[-1].items()},
-                  flush=True)
-            del net, opt, run_step
+                row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
+            train_rows.append(row)
+            print("  measured" if "error" not in row else "  failed",
+                  {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
+            del net, opt, run_step  # free this configuration's memory before the next one
     out["train"] = train_rows
     return out
 

@@ -14,7 +14,6 @@ never overwritten, and an existing file only with ``--force``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
 from dataclasses import MISSING
@@ -137,7 +136,6 @@ def _check_outputs(outputs: dict, inputs: dict, force: bool) -> None:
 
 
 def _hide(args) -> int:
-    from .payload import capacity_bytes
     from .stego import LOSSY_EXTENSIONS, capacity, hide, load_model, save_png
 
     out = Path(args.out)
@@ -251,7 +249,7 @@ def main(argv=None) -> int:
         if args.command == "evaluate":
             return _evaluate(args)
         if args.command == "train":
-            from .train import TrainConfig, TrainingDiverged, config_fields, train
+            from .train import TrainConfig, config_fields, train
 
             cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in config_fields()})
             result = train(cfg, resume=not args.no_resume, progress=not args.quiet)

@@ -38,7 +38,7 @@ import torch
 from PIL import Image
 
 from .baselines import load_baseline, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
-from .data import ImageFolder
+from .data import ImageFolder, pil_to_tensor, tensor_to_pil
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .metrics import psnr, ssim
 from .model import quantize_8bit
@@ -69,11 +69,11 @@ def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
 
 
 def _to_uint8(t: torch.Tensor) -> np.ndarray:
-    return torch.round(t.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return np.asarray(tensor_to_pil(t))
 
 
 def _to_tensor(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(a.astype(np.float32) / 255).permute(2, 0, 1)
+    return pil_to_tensor(Image.fromarray(a))
 
 
 @dataclass
@@ -212,29 +212,27 @@ def markdown_tables(rows, dataset: str = "coco", nomap_retrained: bool = False) 
     paper's for ``dataset`` (``"coco"`` or ``"voc"``)."""
     col = 0 if dataset == "coco" else 1
     s = summarise(rows)
+
+    def ours(m, key):
+        return _mean_std(s[m][key]) if m in s else "not run"
+
     lines = [f"### Table 1: PSNR and SSIM (cover vs 8-bit stego), ours on {dataset} images vs the paper", "",
              "| method | n | PSNR (dB), ours | PSNR, paper | SSIM, ours | SSIM, paper |", "|---|---|---|---|---|---|"]
     for m in ("lsb", "rehman", "hinet", "inn"):
-        ours = s.get(m)
-        lines.append(f"| {NAMES[m]} | {ours['n'] if ours else '-'} | {_mean_std(ours['psnr']) if ours else 'not run'} | "
-                     f"{PAPER['psnr'][m][col]} | {_mean_std(ours['ssim']) if ours else 'not run'} | {PAPER['ssim'][m][col]} |")
+        lines.append(f"| {NAMES[m]} | {s[m]['n'] if m in s else '-'} | {ours(m, 'psnr')} | {PAPER['psnr'][m][col]} | "
+                     f"{ours(m, 'ssim')} | {PAPER['ssim'][m][col]} |")
     lines += ["", "### Table 2: capacity C (bpp) and recovery accuracy RA (%) after saving the stego image as PNG", "",
               "| method | C (bpp) | RA (%), ours | RA (%), paper |", "|---|---|---|---|"]
     for m in ("lsb", "rehman", "hinet", "inn"):
-        ours = s.get(m)
-        lines.append(f"| {NAMES[m]} | {PAPER['bpp'][m]} | {_mean_std(ours['ra']) if ours else 'not run'} | "
-                     f"{PAPER['ra'][m][col]} |")
+        lines.append(f"| {NAMES[m]} | {PAPER['bpp'][m]} | {ours(m, 'ra')} | {PAPER['ra'][m][col]} |")
     lines += ["", "### Table 4: the mapping module, RA (%)", "",
               "| capacity | w/ mapping, ours | w/ mapping, paper | w/o mapping, ours | w/o mapping, paper |",
               "|---|---|---|---|---|"]
-    nomap = s.get("inn-nomap")
-    one = s.get("inn-1bpp")
-    three = s.get("inn")
-    lines.append(f"| 1 bpp | {_mean_std(one['ra']) if one else 'not run'} | {PAPER['table4']['inn-1bpp'][0]} | not run | "
+    lines.append(f"| 1 bpp | {ours('inn-1bpp', 'ra')} | {PAPER['table4']['inn-1bpp'][0]} | not run | "
                  f"{PAPER['table4']['inn-1bpp'][1]} |")
-    lines.append(f"| 3 bpp | {_mean_std(three['ra']) if three else 'not run'} | {PAPER['table4']['inn'][0]} | "
-                 f"{_mean_std(nomap['ra']) if nomap else 'not run'} | {PAPER['table4']['inn'][1]} |")
-    if nomap and not nomap_retrained:
+    lines.append(f"| 3 bpp | {ours('inn', 'ra')} | {PAPER['table4']['inn'][0]} | {ours('inn-nomap', 'ra')} | "
+                 f"{PAPER['table4']['inn'][1]} |")
+    if "inn-nomap" in s and not nomap_retrained:
         lines += ["", "*w/o mapping, ours*: the network trained **with** the mapping module, evaluated without it; the "
                       "paper retrains without it (give `--nomap-checkpoint`)."]
     return "\n".join(lines) + "\n"

@@ -60,7 +60,7 @@ from PIL import Image
 from .data import DATA_DIR, UNREADABLE, pil_to_rgb8, pil_to_tensor, tensor_to_pil
 from .mapping import map_bits, unmap_bits
 from .model import StegoINN, prepare_for_inference, quantize_8bit
-from .payload import CapacityError, bits_to_bytes, bytes_to_bits, capacity_bytes, plane_to_bits
+from .payload import CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes, plane_to_bits
 
 MAGIC = b"INNS"
 FRAME_VERSION = 1
@@ -166,14 +166,7 @@ class Key:
             "thumbnail": np.asarray(self.thumbnail, np.uint8),
             "corrections": np.asarray(self.corrections, np.int64),
         }
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        return _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
     def load(cls, path) -> "Key":
@@ -274,18 +267,7 @@ def open_cover(cover) -> Image.Image:
     if isinstance(cover, Image.Image):
         image, name = cover, "the cover"
     else:
-        path = Path(cover)
-        if not path.is_file():
-            raise FileNotFoundError(f"cover image not found: {path}")
-        try:
-            with Image.open(path) as im:
-                im.load()
-                image = im.copy()
-                image.format = im.format
-        except UNREADABLE as e:
-            raise ValueError(f"cannot read {path} as an image ({type(e).__name__}); give a PNG, JPEG or other "
-                             "image file") from None
-        name = str(path)
+        image, name = _read_image(cover, "cover image"), str(cover)
     if image.mode != "RGB":
         what = {"L": "grayscale", "LA": "grayscale with alpha", "RGBA": "RGBA (alpha dropped onto white)",
                 "P": "palette", "PA": "palette with alpha", "1": "black-and-white", "CMYK": "CMYK",
@@ -303,17 +285,22 @@ def thumbnail(image: Image.Image) -> np.ndarray:
 
 
 def _open_stego(stego) -> Image.Image:
-    if isinstance(stego, Image.Image):
-        return pil_to_rgb8(stego)
-    path = Path(stego)
+    return pil_to_rgb8(stego if isinstance(stego, Image.Image) else _read_image(stego, "stego image"))
+
+
+def _read_image(path, what: str) -> Image.Image:
+    """An image file, fully loaded and closed, in its own mode; clear errors for a missing or
+    unreadable file."""
+    path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"stego image not found: {path}")
+        raise FileNotFoundError(f"{what} not found: {path}")
     try:
         with Image.open(path) as im:
             im.load()
-            return pil_to_rgb8(im)
+            return im.copy()
     except UNREADABLE as e:
-        raise ValueError(f"cannot read {path} as an image ({type(e).__name__})") from None
+        raise ValueError(f"cannot read {path} as an image ({type(e).__name__}); give a PNG, JPEG or other "
+                         "image file") from None
 
 
 # ----------------------------------------------------------------------------- hide / reveal
@@ -349,10 +336,7 @@ def hide(cover, message, model: StegoINN | None = None, bpp: int = 3, filler_see
     framed = frame(message)
     raw = framed + _random_filler(capacity_bytes(height, width, bpp) - len(framed), filler_seed)
     bits = bytes_to_bits(raw)
-    plane = np.zeros(3 * height * width, np.uint8)
-    plane[:bits.size] = bits
-    plane = torch.from_numpy(plane.reshape(3, height, width))
-    secret_map, turn = map_bits(plane)
+    secret_map, turn = map_bits(torch.from_numpy(bits_to_plane(bits, height, width, bpp)))
     device = _model_device(model)
     cover_t = pil_to_tensor(image).to(device)
     stego, z = _forward_tiled(model, cover_t, secret_map.to(device), tile)
@@ -413,21 +397,22 @@ def save_png(image: Image.Image, path) -> Path:
                          "the stego image must be a PNG (e.g. stego.png)")
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path.name}: the stego image is written as PNG; give a name ending in .png")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        image.convert("RGB").save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return _atomic_write(path, lambda f: image.convert("RGB").save(f, format="PNG"))
 
 
 def write_atomic(data: bytes, path) -> Path:
     """Write bytes to ``path`` atomically."""
+    return _atomic_write(path, lambda f: f.write(data))
+
+
+def _atomic_write(path, write) -> Path:
+    """Call ``write(file)`` on a temporary file next to ``path``, then rename it into place: an
+    interruption never leaves a half-written output, and a failure leaves no temporary file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as f:
+            write(f)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -50,8 +50,13 @@ def test_srnet_shape_and_size():
     n = sum(p.numel() for p in model.parameters())
     assert 4.5e6 < n < 5.0e6  # the paper's SRNet has about 4.8 M parameters
     assert model(torch.rand(2, 3, 64, 64)).shape == (2,)
+    torch.manual_seed(0)
+    start = SRNet().net[0].weight.detach().clone()  # train_detector seeds 0 too: the same initial weights
     trained = train_detector(torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32), steps=2, pairs_per_batch=2,
                              arch="srnet")
-    assert detection_accuracy(trained, torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)) in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert not torch.equal(trained.net[0].weight, start)  # the steps trained it
+    from helpers.detectors import detection_scores
+    p = detection_scores(trained, torch.rand(3, 3, 32, 32))
+    assert p.shape == (3,) and ((p >= 0) & (p <= 1)).all()
     with pytest.raises(ValueError, match="arch must be"):
         train_detector(torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8), steps=1, arch="nope")

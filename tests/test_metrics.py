@@ -33,7 +33,6 @@ def test_psnr_per_image():
 def test_psnr_and_ssim_agree_with_scikit_image_on_bundled_photos():
     """Against skimage.metrics (a test-only dependency) on every bundled photo, with an 8-bit
     stego-like perturbation and with a coarse one."""
-    import numpy as np
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     from helpers.data import list_samples, load_image
