@@ -26,22 +26,7 @@ import json; r = json.load(open('$OUT/bench.json'))[-1]['train']
 print('--cuda-graph' if any(x['graph'] and 'error' not in x for x in r) else '--no-cuda-graph')" 2>/dev/null || echo --no-cuda-graph)
 
 echo "== training ($GRAPH, ${TRAIN_SECONDS} s)"
-$PY - "$HELD_OUT" <<'PYEOF'
-import csv, os, sys
-from pathlib import Path
-from PIL import Image
-held = set(sys.argv[1].split(","))
-src = Path("data/samples")
-rows = [r for r in csv.DictReader(open(src / "manifest.csv")) if r["source"] not in held]
-files = [r["file"] for r in rows if min(Image.open(src / r["file"]).size) >= 128]
-dest = Path("/tmp/train1000"); dest.mkdir(exist_ok=True)
-for i in range(1000):
-    f = files[i % len(files)]
-    link = dest / f"{i:04d}_{f}"
-    if not link.exists():
-        os.symlink((src / f).resolve(), link)
-print(f"{len(files)} training photos, linked into 1000 files")
-PYEOF
+$PY benchmarks/link_training_set.py /tmp/train1000 --held-out "$HELD_OUT"
 start=$(date +%s)
 timeout "$TRAIN_SECONDS" $PY -m helpers train --data /tmp/train1000 --out /tmp/run $GRAPH --no-resume ${EXTRA_TRAIN_ARGS:-} 2>/tmp/train_progress.txt | tee "$OUT/train.log"
 tail -c 400 /tmp/train_progress.txt; echo

@@ -87,9 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated: lsb, rehman, hinet, inn, inn-1bpp, inn-nomap (default: lsb,inn)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for results.csv and tables.md")
     p.add_argument("--checkpoint", metavar="CKPT", help="the paper's network (default: data/checkpoints/paper.pt)")
-    p.add_argument("--nomap-checkpoint", metavar="CKPT", help="a network trained without the mapping module (Table 4)")
-    p.add_argument("--rehman-checkpoint", metavar="CKPT", help="a trained Rehman baseline (helpers.baselines.save_baseline)")
-    p.add_argument("--hinet-checkpoint", metavar="CKPT", help="a trained HiNet-style baseline (helpers.baselines.save_baseline)")
+    p.add_argument("--nomap-checkpoint", metavar="CKPT",
+                   help="a network trained without the mapping module (Table 4; default: data/checkpoints/paper_nomap.pt)")
+    p.add_argument("--rehman-checkpoint", metavar="CKPT",
+                   help="a trained Rehman baseline (default: data/checkpoints/rehman.pt)")
+    p.add_argument("--hinet-checkpoint", metavar="CKPT",
+                   help="a trained HiNet-style baseline (default: data/checkpoints/hinet.pt)")
     p.add_argument("--dataset", choices=("coco", "voc"), default="coco", help="which of the paper's columns to compare with")
     p.add_argument("--limit", type=int, default=0, help="use the first N images (0: all)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -213,7 +216,8 @@ def _capacity(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .evaluate import METHODS, PLANNED, evaluate_folder
+    from .data import pick_device
+    from .evaluate import METHODS, PLANNED, SHIPPED, evaluate_folder
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     for m in methods:
@@ -223,15 +227,19 @@ def _evaluate(args) -> int:
             raise UsageError(f"--methods: unknown method {m!r}; available: {', '.join(METHODS)}")
     if not methods:
         raise UsageError("--methods is empty")
-    if "rehman" in methods and not args.rehman_checkpoint:
-        raise UsageError("--methods rehman needs --rehman-checkpoint (train one with helpers.baselines.train_rehman)")
-    if "hinet" in methods and not args.hinet_checkpoint:
-        raise UsageError("--methods hinet needs --hinet-checkpoint (train one with helpers.baselines.train_hinet)")
+    for kind, flag in (("rehman", "--rehman-checkpoint"), ("hinet", "--hinet-checkpoint")):
+        if kind in methods and not getattr(args, f"{kind}_checkpoint"):
+            if not SHIPPED[kind].is_file():
+                raise UsageError(f"--methods {kind} needs {flag} (none is shipped in {SHIPPED[kind].parent}; "
+                                 f"train one with helpers.baselines.train_{kind})")
+            setattr(args, f"{kind}_checkpoint", str(SHIPPED[kind]))
+    if args.nomap_checkpoint is None and SHIPPED["nomap"].is_file() and any("nomap" in m for m in methods):
+        args.nomap_checkpoint = str(SHIPPED["nomap"])
     if not Path(args.data).is_dir():
         raise FileNotFoundError(f"image folder not found: {args.data}")
     paths = evaluate_folder(args.data, methods, args.out, args.checkpoint, args.nomap_checkpoint,
                             limit=args.limit, dataset=args.dataset, progress=not args.quiet,
-                            rehman=args.rehman_checkpoint, hinet=args.hinet_checkpoint)
+                            rehman=args.rehman_checkpoint, hinet=args.hinet_checkpoint, device=pick_device())
     print(paths["tables"].read_text())
     print(f"per-image results: {paths['csv']}")
     return 0

@@ -9,6 +9,8 @@ LSB embedder would (sequential embedding is even easier to detect).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 
@@ -103,10 +105,13 @@ class Rehman(nn.Module):
 
 
 def train_rehman(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3, beta: float = 1.0,
-                 seed: int = 0, device=None, progress: bool = False) -> Rehman:
+                 seed: int = 0, device=None, progress: bool = False, time_limit: float | None = None,
+                 init: Rehman | None = None) -> Rehman:
     """Train :class:`Rehman` on a dataset of cover crops ``(3, H, W)`` (e.g. a training
     :class:`helpers.data.ImageFolder`): random bit planes, loss ``MSE(cover, stego) + beta *
-    MSE(bits, decoded)`` on the 8-bit rounded stego (straight-through), Adam."""
+    MSE(bits, decoded)`` on the 8-bit rounded stego (straight-through), Adam. Stops after ``steps``
+    or ``time_limit`` seconds (:func:`_step` clips gradients and stops on a non-finite loss);
+    ``init`` continues training a model."""
     from tqdm.auto import tqdm
 
     from .train import round_straight_through
@@ -114,20 +119,32 @@ def train_rehman(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-
     device = torch.device(device or "cpu")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = Rehman().to(device)
+    model = (init if init is not None else Rehman()).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
-    for _ in tqdm(range(steps), desc="rehman", disable=not progress):
+    start = time.perf_counter()
+    for step in tqdm(range(steps), desc="rehman", disable=not progress):
         idx = torch.randint(0, len(images), (batch_size,), generator=g).tolist()
         cover = torch.stack([images.get(i, generator=g) if hasattr(images, "get") else images[i] for i in idx]).to(device)
         bits = torch.randint(0, 2, (batch_size, 1, *cover.shape[-2:]), generator=g).float().to(device)
         stego = model.encoder(cover, bits)
         decoded = model.decoder(round_straight_through(stego))
         loss = nn.functional.mse_loss(stego, cover) + beta * nn.functional.mse_loss(decoded, bits)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if _step(model, opt, loss, step, "Rehman", start, time_limit):
+            break
     return model.eval()
+
+
+def _step(model, opt, loss, step, name, start, time_limit) -> bool:
+    """One Adam step with gradients clipped to norm 10; a non-finite loss raises
+    ``FloatingPointError``. Returns whether ``time_limit`` seconds since ``start`` have passed."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"{name} training diverged at step {step}; lower the learning rate")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+    opt.step()
+    return time_limit is not None and time.perf_counter() - start > time_limit
 
 
 @torch.no_grad()
@@ -194,20 +211,22 @@ class HiNetStyle(nn.Module):
 
 def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3, lambda_guide: float = 1.0,
                 lambda_rec: float = 5.0, lambda_low: float = 1.0, n_blocks: int = 8, seed: int = 0, device=None,
-                progress: bool = False) -> HiNetStyle:
+                progress: bool = False, time_limit: float | None = None, init: HiNetStyle | None = None) -> HiNetStyle:
     """Train :class:`HiNetStyle` with HiNet's loss: ``lambda_guide MSE(stego, cover) + lambda_rec
     MSE(revealed with Gaussian z, bits) + lambda_low MSE(LL(stego), LL(cover))`` (HiNet's weights
     1, 5, 1). As in HiNet, the stego image is **not** rounded in training (the paper names that
-    a drawback); the evaluation rounds it."""
+    a drawback); the evaluation rounds it. Stops after ``steps`` or ``time_limit`` seconds;
+    ``init`` continues training a model."""
     from tqdm.auto import tqdm
 
     device = torch.device(device or "cpu")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = HiNetStyle(n_blocks=n_blocks).to(device)
+    model = (init if init is not None else HiNetStyle(n_blocks=n_blocks)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
-    for _ in tqdm(range(steps), desc="hinet", disable=not progress):
+    start = time.perf_counter()
+    for step in tqdm(range(steps), desc="hinet", disable=not progress):
         idx = torch.randint(0, len(images), (batch_size,), generator=g).tolist()
         cover = torch.stack([images.get(i, generator=g) if hasattr(images, "get") else images[i] for i in idx]).to(device)
         bits = torch.randint(0, 2, cover.shape, generator=g).float().to(device)
@@ -216,9 +235,8 @@ def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3
         low = nn.functional.mse_loss(haar(stego)[:, 0::4], haar(cover)[:, 0::4])
         loss = (lambda_guide * nn.functional.mse_loss(stego, cover) + lambda_rec * nn.functional.mse_loss(revealed, bits)
                 + lambda_low * low)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if _step(model, opt, loss, step, "HiNet-style", start, time_limit):
+            break
     return model.eval()
 
 

@@ -26,6 +26,7 @@ Methods (:data:`METHODS`):
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
@@ -38,7 +39,7 @@ import torch
 from PIL import Image
 
 from .baselines import load_baseline, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
-from .data import ImageFolder, pil_to_tensor, tensor_to_pil
+from .data import DATA_DIR, ImageFolder, pil_to_tensor, tensor_to_pil
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .metrics import psnr, ssim
 from .model import quantize_8bit
@@ -54,8 +55,12 @@ PAPER = {
     "table4": {"inn-1bpp": (100.0, 100.0), "inn": (100.0, 99.48)},  # (w/ mapping, w/o mapping), RA %
 }
 NAMES = {"lsb": "LSB-1bit", "rehman": "Rehman et al. 2018", "hinet": "HiNet", "inn": "Ours (paper's INN)",
-         "inn-1bpp": "Ours, 1 bpp", "inn-nomap": "Ours, 3 bpp, w/o mapping"}
-METHODS = ("lsb", "rehman", "hinet", "inn", "inn-1bpp", "inn-nomap")
+         "inn-1bpp": "Ours, 1 bpp", "inn-nomap": "Ours, 3 bpp, w/o mapping", "inn-1bpp-nomap": "Ours, 1 bpp, w/o mapping"}
+METHODS = ("lsb", "rehman", "hinet", "inn", "inn-1bpp", "inn-nomap", "inn-1bpp-nomap")
+#: Networks trained for the comparison and shipped in ``data/checkpoints/`` (how: its README.md).
+#: The command line uses them by default; the Python API takes them explicitly.
+SHIPPED = {"rehman": DATA_DIR / "checkpoints" / "rehman.pt", "hinet": DATA_DIR / "checkpoints" / "hinet.pt",
+           "nomap": DATA_DIR / "checkpoints" / "paper_nomap.pt"}
 PLANNED = ()
 
 
@@ -84,20 +89,27 @@ class Evaluator:
     nomap_checkpoint: str | None = None
     rehman: object = None  # a trained helpers.baselines.Rehman, or the path of one
     hinet: object = None   # a trained helpers.baselines.HiNetStyle, or the path of one
+    device: object = None  # where the networks run (default: the CPU)
 
     def __post_init__(self):
         self._models = {}
+        self.device = torch.device(self.device or "cpu")
         if isinstance(self.rehman, (str, Path)):
             self.rehman = load_baseline(self.rehman, "rehman")
         if isinstance(self.hinet, (str, Path)):
             self.hinet = load_baseline(self.hinet, "hinet")
+        for name in ("rehman", "hinet"):
+            if getattr(self, name) is not None and self.device.type != "cpu":
+                setattr(self, name, copy.deepcopy(getattr(self, name)).to(self.device))
 
     def model(self, which: str = "inn"):
         from .stego import load_model
 
         if which not in self._models:
             path = self.nomap_checkpoint if which == "nomap" else self.checkpoint
-            self._models[which] = load_model(path)
+            model = load_model(path)
+            # the shipped network is cached and shared: move a copy
+            self._models[which] = model if self.device.type == "cpu" else copy.deepcopy(model).to(self.device)
         return self._models[which]
 
     def run(self, method: str, cover: torch.Tensor, seed: int) -> dict:
@@ -122,17 +134,18 @@ class Evaluator:
             if self.hinet is None:
                 raise ValueError("method 'hinet' needs a trained model: helpers.baselines.train_hinet or --hinet-checkpoint")
             bits_t = torch.randint(0, 2, (1, 3, h, w), generator=g).float()
+            device = next(self.hinet.parameters()).device
             with torch.no_grad():
-                stego, _ = self.hinet(_to_tensor(cover_u8)[None], bits_t)
-                stego_u8 = _png_round_trip(_to_uint8(stego[0]))
-                revealed = self.hinet.reveal(_to_tensor(stego_u8)[None], generator=g)  # z ~ N(0, 1)
+                stego, _ = self.hinet(_to_tensor(cover_u8)[None].to(device), bits_t.to(device))
+                stego_u8 = _png_round_trip(_to_uint8(stego[0].cpu()))
+                revealed = self.hinet.reveal(_to_tensor(stego_u8)[None].to(device), generator=g).cpu()  # z ~ N(0, 1)
             bits, bits_rev = bits_t.numpy().ravel(), (revealed.clamp(0, 1) >= 0.5).numpy().ravel()
             bpp = 3
-        elif method in ("inn", "inn-1bpp", "inn-nomap"):
+        elif method in ("inn", "inn-1bpp", "inn-nomap", "inn-1bpp-nomap"):
             from .stego import _forward_tiled, _inverse_tiled
 
-            bpp = 1 if method == "inn-1bpp" else 3
-            mapping = method != "inn-nomap"
+            bpp = 1 if "1bpp" in method else 3
+            mapping = "nomap" not in method
             model = self.model("nomap" if not mapping and self.nomap_checkpoint else "inn")
             device = next(model.parameters()).device
             plane = torch.randint(0, 2, (3, h, w), generator=g, dtype=torch.uint8)
@@ -140,7 +153,7 @@ class Evaluator:
                 plane[1:] = 0
             secret_map, turn = map_bits(plane) if mapping else (map_bits_plain(plane), None)
             stego, z = _forward_tiled(model, _to_tensor(cover_u8).to(device), secret_map.to(device), 256)
-            stego_u8 = _png_round_trip(_to_uint8(quantize_8bit(stego)))
+            stego_u8 = _png_round_trip(_to_uint8(quantize_8bit(stego).cpu()))
             secret_rev = _inverse_tiled(model, _to_tensor(stego_u8).to(device), z, 256).cpu()
             rev = unmap_bits(secret_rev, turn) if mapping else unmap_bits_plain(secret_rev)
             bits, bits_rev = plane[: 1 if bpp == 1 else 3].numpy().ravel(), rev[: 1 if bpp == 1 else 3].numpy().ravel()
@@ -155,7 +168,7 @@ class Evaluator:
 
 
 def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_checkpoint=None, seed: int = 2022,
-                     progress: bool = True, keep_stego: int = 0, rehman=None, hinet=None) -> list[dict]:
+                     progress: bool = True, keep_stego: int = 0, rehman=None, hinet=None, device=None) -> list[dict]:
     """Run ``methods`` over ``images`` (a dataset of ``(3, H, W)`` covers, e.g.
     :class:`helpers.data.ImageFolder` with the 128 x 128 centre crop). Returns one row per method
     and image: ``method, image, psnr, ssim, bpp, ra`` (plus ``stego`` for the first
@@ -171,7 +184,7 @@ def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_chec
                          "or --rehman-checkpoint")
     if "hinet" in methods and hinet is None:
         raise ValueError("method 'hinet' needs a trained model: helpers.baselines.train_hinet or --hinet-checkpoint")
-    ev = Evaluator(checkpoint, nomap_checkpoint, rehman, hinet)
+    ev = Evaluator(checkpoint, nomap_checkpoint, rehman, hinet, device)
     rows = []
     names = [Path(p).name for p in getattr(images, "paths", range(len(images)))]
     with tqdm(total=len(images) * len(methods), desc="evaluate", disable=not progress) as bar:
@@ -228,11 +241,11 @@ def markdown_tables(rows, dataset: str = "coco", nomap_retrained: bool = False) 
     lines += ["", "### Table 4: the mapping module, RA (%)", "",
               "| capacity | w/ mapping, ours | w/ mapping, paper | w/o mapping, ours | w/o mapping, paper |",
               "|---|---|---|---|---|"]
-    lines.append(f"| 1 bpp | {ours('inn-1bpp', 'ra')} | {PAPER['table4']['inn-1bpp'][0]} | not run | "
+    lines.append(f"| 1 bpp | {ours('inn-1bpp', 'ra')} | {PAPER['table4']['inn-1bpp'][0]} | {ours('inn-1bpp-nomap', 'ra')} | "
                  f"{PAPER['table4']['inn-1bpp'][1]} |")
     lines.append(f"| 3 bpp | {ours('inn', 'ra')} | {PAPER['table4']['inn'][0]} | {ours('inn-nomap', 'ra')} | "
                  f"{PAPER['table4']['inn'][1]} |")
-    if "inn-nomap" in s and not nomap_retrained:
+    if ("inn-nomap" in s or "inn-1bpp-nomap" in s) and not nomap_retrained:
         lines += ["", "*w/o mapping, ours*: the network trained **with** the mapping module, evaluated without it; the "
                       "paper retrains without it (give `--nomap-checkpoint`)."]
     return "\n".join(lines) + "\n"
@@ -254,12 +267,14 @@ def write_results(rows, out_dir, dataset: str = "coco", nomap_retrained: bool = 
 
 
 def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, size: int = 128, limit: int = 0,
-                    dataset: str = "coco", progress: bool = True, rehman=None, hinet=None) -> dict:
-    """The command line's work: the paper's centre crops of every image in ``data``."""
+                    dataset: str = "coco", progress: bool = True, rehman=None, hinet=None, device=None) -> dict:
+    """The command line's work: the paper's centre crops of every image in ``data`` (networks on
+    ``device``: the GPU when there is one)."""
     images = ImageFolder(data, size=size, train=False)
     if limit:
         images.paths = images.paths[:limit]
-    rows = evaluate_methods(images, methods, checkpoint, nomap_checkpoint, progress=progress, rehman=rehman, hinet=hinet)
+    rows = evaluate_methods(images, methods, checkpoint, nomap_checkpoint, progress=progress, rehman=rehman, hinet=hinet,
+                            device=device)
     return write_results(rows, out, dataset, nomap_retrained=nomap_checkpoint is not None)
 
 

@@ -26,7 +26,12 @@ def test_graphed_step_matches_eager_step_across_an_lr_change():
         torch.manual_seed(0)
         net = StegoINN(n_blocks=2, last_init="default").cuda()
         start = torch.cat([p.detach().flatten() for p in net.parameters()])
-        opt = make_optimizer(net, cfg, capturable=kind == "graph")
+        # The graph needs Adam's capturable implementation (its step count lives on the GPU). That
+        # implementation rounds differently from the default one, and near-zero gradients turn
+        # the difference chaotic: on an H200, plain vs capturable eager Adam drifted to 9.5 % of
+        # the update norm in 8 steps while the losses agreed to 2e-5. So the reference is an
+        # eager step with the same (capturable) optimiser: then only the graph differs.
+        opt = make_optimizer(net, cfg, capturable=True)
         run = (GraphedTrainStep if kind == "graph" else EagerTrainStep)(TrainStep(net), net, opt, cfg)
         losses[kind] = []
         for i, (x, s) in enumerate(batches):
@@ -34,12 +39,9 @@ def test_graphed_step_matches_eager_step_across_an_lr_change():
                 opt.param_groups[0]["lr"] = 5e-5
             losses[kind].append(run(x.cuda(), s.cuda())[0].item())
         weights[kind] = torch.cat([p.detach().flatten() for p in net.parameters()])
-    assert losses["graph"] == pytest.approx(losses["eager"], rel=1e-4)
-    # Adam divides by the root of the squared gradients, so a parameter whose gradient is ~0
-    # moves by about +-lr per step in whichever direction rounding noise points: single weights
-    # may differ by a few lr (measured 5.4e-4 with TF32 on). What must agree is the update as a
-    # whole. Had the graph kept the old rate after the change, the last three updates would be
-    # twice as large: about 20 % of the total, far above the bound.
+    assert losses["graph"] == pytest.approx(losses["eager"], rel=1e-5)
+    # Had the graph kept the old rate after the change, the last three updates would be twice
+    # as large: about 20 % of the total update, far above this bound.
     update = weights["eager"] - start
     assert update.norm() > 0
-    assert (weights["graph"] - weights["eager"]).norm() < 0.02 * update.norm()
+    assert (weights["graph"] - weights["eager"]).norm() < 1e-3 * update.norm()
