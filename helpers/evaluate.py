@@ -282,23 +282,33 @@ def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, 
 def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None, batch: int = 8) -> np.ndarray:
     """8-bit stego images ``(N, H, W, 3)`` uint8 of ``covers`` (same shape), each with fresh
     random bits at the method's full capacity: what the steganalysis of notebook 08 looks at.
-    ``lsb``: 1 bpp; ``inn``: 3 bpp with the mapping module (forward pass only, batched)."""
+    ``lsb``: 1 bpp; ``inn``: 3 bpp with the mapping module; ``rehman`` (1 bpp) and ``hinet``
+    (3 bpp): the shipped baselines (:data:`SHIPPED`) unless ``checkpoint`` names another. Networks
+    run their forward pass only, in batches."""
     covers = np.asarray(covers)
     rng = np.random.default_rng(seed)
     n, h, w, _ = covers.shape
     if method == "lsb":
         return np.stack([lsb_hide(c, rng.integers(0, 2, h * w), seed=seed + i) for i, c in enumerate(covers)])
-    if method != "inn":
-        raise ValueError(f"make_stegos knows 'lsb' and 'inn', got {method!r}")
+    if method not in ("inn", "rehman", "hinet"):
+        raise ValueError(f"make_stegos knows 'lsb', 'inn', 'rehman' and 'hinet', got {method!r}")
     from .stego import _layout, load_model
 
-    model = load_model(checkpoint)
-    fmt = _layout(model)
+    if method == "inn":
+        model = load_model(checkpoint)
+        fmt = _layout(model)
+    else:
+        model, fmt = load_baseline(checkpoint or SHIPPED[method], method), (lambda x: x)
     out = []
     for i in range(0, n, batch):
         x = torch.from_numpy(covers[i:i + batch].astype(np.float32) / 255).permute(0, 3, 1, 2)
         bits = torch.from_numpy(rng.integers(0, 2, x.shape).astype(np.uint8))
-        secret_map, _ = map_bits(bits, batch=True)
-        stego, _ = model(fmt(x), fmt(secret_map))
+        if method == "inn":
+            secret_map, _ = map_bits(bits, batch=True)
+            stego, _ = model(fmt(x), fmt(secret_map))
+        elif method == "rehman":
+            stego = model.encoder(x, bits[:, :1].float())
+        else:
+            stego, _ = model(x, bits.float())
         out.append(torch.round(stego.clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy())
     return np.concatenate(out)

@@ -3,6 +3,7 @@
 import csv
 
 import pytest
+from PIL import Image
 
 from helpers.__main__ import main
 from helpers.data import SAMPLES_DIR, ImageFolder, list_samples
@@ -68,6 +69,22 @@ def test_shipped_baselines_load_and_work():
     assert all(r["psnr"] > 30 and r["ra"] > 0.99 for r in by["rehman"]), by["rehman"]
     assert all(r["psnr"] > 18 and r["ra"] > 0.98 for r in by["hinet"]), by["hinet"]
     assert all(r["ra"] == 1.0 and r["psnr"] > 33 for r in by["inn-nomap"] + by["inn-1bpp-nomap"]), rows
+
+
+def test_make_stegos_of_every_method():
+    """Notebook 08's stego sets: 8-bit arrays of the covers' shape, changed as each method changes them."""
+    import numpy as np
+
+    from helpers.evaluate import make_stegos
+
+    covers = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in list_samples()[:3]])
+    for method, lo, hi in (("lsb", 55, 57), ("rehman", 28, 45), ("hinet", 16, 30), ("inn", 38, 46)):
+        stegos = make_stegos(method, covers, seed=1)
+        assert stegos.shape == covers.shape and stegos.dtype == np.uint8
+        mse = ((stegos.astype(float) - covers) ** 2).mean()
+        assert lo < 10 * np.log10(255 ** 2 / mse) < hi, method
+    with pytest.raises(ValueError, match="make_stegos knows"):
+        make_stegos("bogus", covers)
 
 
 def test_rehman_baseline_trains_and_goes_through_the_harness(tmp_path):
