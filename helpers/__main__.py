@@ -51,32 +51,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m helpers", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("hide", help="hide a message in a cover image (writes a PNG and a key file)",
-                       description="Hide a text or a file in COVER; write the 8-bit RGB stego PNG and the key "
-                                   "file the receiver needs.")
+    p = sub.add_parser("hide", help="hide a message in a cover image (writes a PNG, and a key file in key mode)",
+                       description="Hide a text or a file in COVER; write the 8-bit RGB stego PNG and, in key mode "
+                                   "(the paper's scheme), the key file the receiver needs. Blind mode needs no key.")
     p.add_argument("cover", metavar="COVER", help="cover image (any format Pillow reads, at least 16 x 16)")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--text", help="the message, as text (stored as UTF-8)")
     what.add_argument("--file", metavar="PATH", help="the message, as the bytes of a file")
     p.add_argument("--out", required=True, metavar="STEGO.png", help="the stego image to write (PNG)")
-    p.add_argument("--key", required=True, metavar="KEY", help="the key file to write (numpy .npz archive)")
-    p.add_argument("--bpp", type=int, choices=(1, 3), default=3, help="bits per pixel (default: 3)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt)")
+    p.add_argument("--key", metavar="KEY", help="key mode: the key file to write (numpy .npz archive)")
+    _mode_arguments(p)
+    p.add_argument("--bpp", type=int, choices=(1, 3), help="bits per pixel (key mode: 1 or 3, default 3; blind "
+                                                              "mode: what the blind network was trained for)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt, "
+                                                         "blind mode data/checkpoints/blind.pt)")
     p.add_argument("--force", action="store_true", help="replace existing output files")
 
-    p = sub.add_parser("reveal", help="reveal the message of a stego image with its key",
-                       description="Reveal the message hidden in STEGO with KEY: the exact bytes, or an error.")
+    p = sub.add_parser("reveal", help="reveal the message of a stego image (with its key in key mode)",
+                       description="Reveal the message hidden in STEGO (with KEY in key mode): the exact bytes, "
+                                   "or an error.")
     p.add_argument("stego", metavar="STEGO.png")
-    p.add_argument("--key", required=True, metavar="KEY", help="the key file written by hide")
+    p.add_argument("--key", metavar="KEY", help="key mode: the key file written by hide")
+    _mode_arguments(p)
     p.add_argument("--out", metavar="PATH", help="write the message here (default: standard output)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt, "
+                                                         "blind mode data/checkpoints/blind.pt)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser("capacity", help="the longest message a cover holds",
                        description="Print the longest message COVER holds, as a line 'N bytes', then how it "
                                    "is counted.")
     p.add_argument("cover", metavar="COVER")
-    p.add_argument("--bpp", type=int, choices=(1, 3), default=3, help="bits per pixel (default: 3)")
+    p.add_argument("--bpp", type=int, choices=(1, 3), help="bits per pixel (key mode; default: 3)")
+    p.add_argument("--mode", choices=("key", "blind"), default="key", help="key (default) or blind")
+    p.add_argument("--checkpoint", metavar="CKPT",
+                   help="blind mode: the blind network (default: data/checkpoints/blind.pt)")
 
     p = sub.add_parser("evaluate", help="the paper's Tables 1, 2 and 4 for several methods on a folder of images",
                        description="Evaluate methods on the 128 x 128 centre crops of every image in DIR: per-image "
@@ -114,6 +123,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _mode_arguments(p) -> None:
+    p.add_argument("--mode", choices=("key", "blind"), default="key",
+                   help="key: the paper's scheme, the receiver needs the key file (default); blind: the PNG alone "
+                        "(and the password) reveals the message")
+    p.add_argument("--password", help="blind mode: a shared password (places and scrambles the bits; the wrong one "
+                                      "reveals nothing)")
+
+
+def _check_mode(args) -> None:
+    """Key mode needs --key and takes no --password; blind mode the other way round."""
+    if args.mode == "key":
+        if getattr(args, "key", None) is None and args.command in ("hide", "reveal"):
+            raise UsageError(f"{args.command} in key mode needs --key KEY (or use --mode blind, which needs no key)")
+        if getattr(args, "password", None) is not None:
+            raise UsageError("--password belongs to blind mode; add --mode blind")
+    elif getattr(args, "key", None) is not None:
+        raise UsageError("blind mode uses no key file; drop --key (or use --mode key)")
+
+
 def _same_file(a, b) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve()
@@ -141,14 +169,15 @@ def _check_outputs(outputs: dict, inputs: dict, force: bool) -> None:
 def _hide(args) -> int:
     from .stego import LOSSY_EXTENSIONS, capacity, hide, load_model, save_png
 
+    _check_mode(args)
     out = Path(args.out)
     if out.suffix.lower() in LOSSY_EXTENSIONS:
         raise UsageError(f"--out {out.name}: {out.suffix} is lossy and would destroy the message; "
                          "the stego image must be a PNG (e.g. stego.png)")
     if out.suffix.lower() != ".png":
         raise UsageError(f"--out {out.name}: the stego image is an 8-bit RGB PNG; give a name ending in .png")
-    _check_outputs({"--out": args.out, "--key": args.key},
-                   {"cover": args.cover, "message file": args.file, "checkpoint": args.checkpoint}, args.force)
+    outputs = {"--out": args.out} if args.mode == "blind" else {"--out": args.out, "--key": args.key}
+    _check_outputs(outputs, {"cover": args.cover, "message file": args.file, "checkpoint": args.checkpoint}, args.force)
     if args.file is not None:
         path = Path(args.file)
         if not path.is_file():
@@ -156,6 +185,9 @@ def _hide(args) -> int:
         message = path.read_bytes()
     else:
         message = args.text.encode("utf-8")
+    if args.mode == "blind":
+        return _hide_blind(args, message, out)
+    args.bpp = args.bpp or 3
     model = load_model(args.checkpoint)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -177,13 +209,39 @@ def _hide(args) -> int:
     return 0
 
 
+def _hide_blind(args, message: bytes, out: Path) -> int:
+    from .blind import blind_hide, load_blind_model
+    from .stego import save_png
+
+    model = load_blind_model(args.checkpoint)
+    if args.bpp is not None and args.bpp != model[1].bpp:
+        raise UsageError(f"--bpp {args.bpp}: the blind network was trained for {model[1].bpp} bpp; drop --bpp")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stego, info = blind_hide(args.cover, message, model, password=args.password)
+    for w in caught:
+        print(f"note: {w.message}", file=sys.stderr)
+    save_png(stego, out)
+    print(f"hid {len(message)} bytes in a {stego.width} x {stego.height} cover in blind mode (net capacity "
+          f"{info['capacity']} bytes with {info['nsym']} parity bytes per block; {info['raw_errors']} raw bit "
+          f"error(s) corrected in the self-check): {out} ({out.stat().st_size} bytes)"
+          + ("" if args.password else "; no password: anyone with the network can read it"))
+    return 0
+
+
 def _reveal(args) -> int:
     from .stego import load_model, reveal, write_atomic
 
+    _check_mode(args)
     if args.out is not None:
         _check_outputs({"--out": args.out}, {"stego image": args.stego, "key": args.key,
                                               "checkpoint": args.checkpoint}, args.force)
-    message = reveal(args.stego, args.key, load_model(args.checkpoint))
+    if args.mode == "blind":
+        from .blind import blind_reveal, load_blind_model
+
+        message = blind_reveal(args.stego, load_blind_model(args.checkpoint), password=args.password)
+    else:
+        message = reveal(args.stego, args.key, load_model(args.checkpoint))
     if args.out is None:
         sys.stdout.buffer.write(message)
         sys.stdout.flush()
@@ -208,6 +266,21 @@ def _capacity(args) -> int:
             w, h = im.size
     except UNREADABLE as e:
         raise ValueError(f"cannot read {path} as an image ({type(e).__name__})") from None
+    if args.mode == "blind":
+        from .blind import blind_capacity, load_blind_model
+        from .ecc import HEADER_BYTES, NSYM_DEFAULT_DOC
+
+        cfg = load_blind_model(args.checkpoint)[1]
+        if args.bpp is not None and args.bpp != cfg.bpp:
+            raise UsageError(f"--bpp {args.bpp}: the blind network was trained for {cfg.bpp} bpp; drop --bpp")
+        n = blind_capacity(h, w, cfg.bpp)
+        print(f"{n} bytes")
+        print(f"a {w} x {h} cover carries {cfg.bpp} x {w} x {h} raw bits in blind mode; {HEADER_BYTES} bytes go to "
+              f"the coded header and {NSYM_DEFAULT_DOC}")
+        return 0
+    if args.checkpoint is not None:
+        raise UsageError("capacity in key mode does not depend on a checkpoint; drop --checkpoint (or add --mode blind)")
+    args.bpp = args.bpp or 3
     n = capacity(h, w, args.bpp)
     print(f"{n} bytes")
     print(f"a {w} x {h} cover holds {args.bpp} x {w} x {h} bits = {capacity_bytes(h, w, args.bpp)} bytes at "

@@ -23,12 +23,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
+from . import ecc
+from .data import DATA_DIR, pil_to_rgb8, pil_to_tensor, tensor_to_pil
 from .mapping import T_MAPPED
-from .model import StegoINN, quantize_8bit
+from .model import StegoINN, prepare_for_inference, quantize_8bit
+from .payload import CapacityError
 
 BLIND_FORMAT = "inn-stego-blind"
 
@@ -177,3 +183,107 @@ def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: in
     psnr = psnr_per_image(covers, stego8.cpu())
     return {"ber": ber.tolist(), "psnr": psnr.tolist(), "max_ber": float(ber.max()),
             "mean_ber": float(ber.mean()), "mean_psnr": float(psnr.mean())}
+
+
+# ----------------------------------------------------------------------------- hide / reveal
+
+SHIPPED_BLIND = DATA_DIR / "checkpoints" / "blind.pt"
+NSYM_TRIES = (32, 64, 96, 128)  # parity bytes per block that hide tries, in order, until its self-check passes
+_CACHE: dict = {}
+
+
+def load_blind_model(checkpoint=None) -> tuple[StegoINN, BlindConfig]:
+    """A blind-mode network ready for inference (default: the shipped ``data/checkpoints/blind.pt``,
+    cached) and its config."""
+    path = Path(checkpoint) if checkpoint is not None else SHIPPED_BLIND
+    key = str(path.resolve())
+    if key not in _CACHE:
+        model, cfg, _ = load_blind(path)
+        _CACHE[key] = (prepare_for_inference(model), cfg)
+    return _CACHE[key]
+
+
+def _raw_bits(height: int, width: int, bpp: int) -> int:
+    return (1 if bpp == 1 else 3) * height * width
+
+
+def blind_capacity(height: int, width: int, bpp: int = 1, nsym: int = NSYM_TRIES[0]) -> int:
+    """Net payload (bytes) of a ``height x width`` cover in blind mode: the raw capacity minus the
+    header and the Reed-Solomon parity (:func:`helpers.ecc.net_capacity`)."""
+    from .stego import _check_side
+
+    _check_side(height, width)
+    return ecc.net_capacity(_raw_bits(height, width, bpp) // 8, nsym)
+
+
+def _plane(bits: np.ndarray, height: int, width: int, bpp: int) -> torch.Tensor:
+    plane = torch.zeros(3, height, width, dtype=torch.uint8)
+    c = 1 if bpp == 1 else 3
+    plane[:c] = torch.from_numpy(bits.reshape(c, height, width))
+    return plane
+
+
+def _reveal_raw(model: StegoINN, stego: torch.Tensor, bpp: int, tile: int) -> np.ndarray:
+    from .stego import _inverse_tiled
+
+    values = _inverse_tiled(model, stego, torch.zeros_like(stego), tile)
+    c = 1 if bpp == 1 else 3
+    return values_to_bits(values[:c].cpu()).numpy().ravel()
+
+
+def blind_hide(cover, message, model=None, password: str | None = None, nsym: int | None = None,
+               filler_seed=None, tile: int = 256) -> tuple[Image.Image, dict]:
+    """Hide ``message`` (bytes or text) in ``cover`` (PIL image or path) so that the stego PNG alone
+    (with the network and the password, if any) reveals it. Returns ``(stego_image, info)``.
+
+    ``model`` is a ``(network, BlindConfig)`` pair from :func:`load_blind_model` (default: the
+    shipped one). Hide reveals its own 8-bit stego image and checks the message comes back; if the
+    code cannot correct that image's bit errors it tries more parity (:data:`NSYM_TRIES`) and fails
+    with a clear error if none is enough. ``info``: ``nsym``, ``raw_errors`` (bits wrong before
+    correction), ``capacity`` (net bytes at that ``nsym``)."""
+    from .stego import _forward_tiled, _model_device, open_cover
+
+    if isinstance(message, str):
+        message = message.encode("utf-8")
+    if not isinstance(message, (bytes, bytearray, memoryview)):
+        raise TypeError(f"message must be bytes or str, got {type(message).__name__}")
+    message = bytes(message)
+    net, cfg = model if model is not None else load_blind_model()
+    image = open_cover(cover)
+    width, height = image.size
+    raw_bits = _raw_bits(height, width, cfg.bpp)
+    cap = blind_capacity(height, width, cfg.bpp, nsym or NSYM_TRIES[0])
+    if len(message) > cap:
+        raise CapacityError(f"the message is {len(message)} bytes but this {width} x {height} cover holds at most "
+                            f"{cap} bytes in blind mode; use a larger cover or a shorter message")
+    device = _model_device(net)
+    cover_t = pil_to_tensor(image).to(device)
+    tries = [nsym] if nsym else [n for n in NSYM_TRIES if ecc.coded_length(len(message), n) <= raw_bits // 8]
+    for n in tries:
+        bits = ecc.encode(message, raw_bits, password, n, filler_seed)
+        stego, _ = _forward_tiled(net, cover_t, secret_map_of(_plane(bits, height, width, cfg.bpp)[None], cfg.bpp)[0]
+                                  .to(device), tile)
+        stego_8bit = quantize_8bit(stego)
+        got = _reveal_raw(net, stego_8bit, cfg.bpp, tile)
+        try:
+            if ecc.decode(got, password)[0] == message:
+                return tensor_to_pil(stego_8bit), {"nsym": n, "raw_errors": int((got != bits).sum()),
+                                                   "capacity": blind_capacity(height, width, cfg.bpp, n)}
+        except ecc.BlindRevealError:
+            pass
+    raise ValueError(f"blind mode cannot carry this message exactly in this cover (too many bit errors even "
+                     f"with {tries[-1] if tries else nsym} parity bytes per block); use a shorter message or "
+                     "another cover, or key mode")
+
+
+def blind_reveal(stego, model=None, password: str | None = None, tile: int = 256, return_info: bool = False):
+    """The message hidden in ``stego`` (PIL image or path) by :func:`blind_hide`: the exact bytes, or
+    :class:`helpers.ecc.BlindRevealError` (wrong password, no message, too many errors)."""
+    from .stego import _model_device, _read_image
+
+    net, cfg = model if model is not None else load_blind_model()
+    image = stego if isinstance(stego, Image.Image) else _read_image(stego, "stego image")
+    image = pil_to_rgb8(image)
+    x = pil_to_tensor(image).to(_model_device(net))
+    message, info = ecc.decode(_reveal_raw(net, x, cfg.bpp, tile), password)
+    return (message, info) if return_info else message

@@ -20,7 +20,7 @@ def test_notebook_conventions(path):
     cells = nb["cells"]
     title = "".join(cells[0]["source"])
     assert cells[0]["cell_type"] == "markdown" and title.startswith(f"# {path.name[:2]} ")
-    assert f"colab.research.google.com/github/" in title and path.name in title, "Open-in-Colab badge"
+    assert "colab.research.google.com/github/" in title and path.name in title, "Open-in-Colab badge"
     assert "Runtime budget" in title and "What you will learn" in title
     code = [c for c in cells if c["cell_type"] == "code"]
     assert all(not c.get("outputs") for c in code), "strip outputs before committing"

@@ -1,0 +1,159 @@
+"""Blind mode: the payload layer (Reed-Solomon, whitening, permutation) and hide/reveal from the
+PNG alone with the shipped blind network."""
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from helpers import ecc
+from helpers.__main__ import main
+from helpers.blind import (BlindConfig, blind_capacity, blind_hide, blind_reveal, build_blind_model, load_blind,
+                           load_blind_model, save_blind, train_blind)
+from helpers.data import SAMPLES_DIR, ImageFolder, list_samples, load_image, pil_to_tensor
+from helpers.metrics import psnr
+
+RAW = 128 * 128
+
+
+def _message(n, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8).tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 20000), st.sampled_from([2, 16, 32, 64, 128]))
+def test_net_capacity_is_the_largest_message_that_fits(raw_bytes, nsym):
+    n = ecc.net_capacity(raw_bytes, nsym)
+    if n:
+        assert ecc.coded_length(n, nsym) <= raw_bytes
+    assert ecc.coded_length(n + 1, nsym) > raw_bytes
+
+
+def test_round_trip_with_errors_and_the_code_limit():
+    msg = _message(ecc.net_capacity(RAW // 8))
+    bits = ecc.encode(msg, RAW, password="pw")
+    assert 0.48 < bits.mean() < 0.52  # whitened: about half ones
+    rng = np.random.default_rng(1)
+    noisy = bits.copy()
+    noisy[rng.choice(RAW, 60, replace=False)] ^= 1  # 0.37 % bit errors, ~7 byte errors per block
+    got, info = ecc.decode(noisy, password="pw")
+    assert got == msg and info["corrected"] == 60
+    # a damaged region: 1 in 10 bits wrong in the first 8 rows of the image (~100 errors). Laid out
+    # in order these would be ~100 byte errors in one block (16 correctable); the permutation
+    # spreads them over all nine blocks
+    burst = bits.copy()
+    burst[np.flatnonzero(rng.random(1024) < 0.1)] ^= 1
+    assert ecc.decode(burst, password="pw")[0] == msg
+    noisy[rng.choice(RAW, 3000, replace=False)] ^= 1  # far beyond 16 byte errors per block
+    with pytest.raises(ecc.BlindRevealError):
+        ecc.decode(noisy, password="pw")
+
+
+def test_a_zero_message_still_looks_random_and_empty_messages_work():
+    assert 0.48 < ecc.encode(bytes(1000), RAW).mean() < 0.52
+    assert ecc.decode(ecc.encode(b"", RAW))[0] == b""
+
+
+def test_wrong_or_missing_password_fails_loudly():
+    bits = ecc.encode(b"attack at dawn", RAW, password="right")
+    for pw in ("wrong", None, "Right"):
+        with pytest.raises(ecc.BlindRevealError, match="wrong password"):
+            ecc.decode(bits, password=pw)
+    with pytest.raises(ecc.BlindRevealError):
+        ecc.decode(np.random.default_rng(0).integers(0, 2, RAW))
+    with pytest.raises(ValueError, match="net capacity is 1744 bytes"):
+        ecc.encode(bytes(1745), RAW)
+
+
+def test_same_password_same_layout_across_calls():
+    assert np.array_equal(ecc.permutation(1000, "a"), ecc.permutation(1000, "a"))
+    assert not np.array_equal(ecc.permutation(1000, "a"), ecc.permutation(1000, "b"))
+    assert sorted(ecc.permutation(1000, None)) == list(range(1000))
+
+
+HELD_OUT = [p for p in list_samples() if p.name.startswith(("coffee", "rocket"))]
+
+
+@pytest.mark.parametrize("path", HELD_OUT[::2], ids=lambda p: p.name)
+def test_blind_hide_reveal_full_capacity_on_unseen_photos(path, tmp_path):
+    """Every message at the full net payload (1744 bytes = 0.85 bpp at 128 x 128) comes back
+    byte-exact from the saved PNG with the shipped blind network (photos it was not trained on)."""
+    msg = _message(blind_capacity(128, 128), seed=len(path.name))
+    stego, info = blind_hide(path, msg, password="pw")
+    stego.save(tmp_path / "s.png")
+    assert blind_reveal(tmp_path / "s.png", password="pw") == msg
+    # measured on these crops: 28.0-35.9 dB (the issue's 38 dB target is not met yet: see notebook 09)
+    assert psnr(load_image(path), pil_to_tensor(stego)) > 27
+    assert info["nsym"] == 32 and info["raw_errors"] < 40
+
+
+def test_blind_reveal_of_an_altered_image_is_exact_or_an_error():
+    path = HELD_OUT[1]
+    msg = b"exact or nothing " * 40
+    stego, _ = blind_hide(path, msg)
+    buf = io.BytesIO()
+    stego.save(buf, format="JPEG", quality=90)
+    altered = {"jpeg q90": Image.open(io.BytesIO(buf.getvalue())).convert("RGB"),
+               "cover": Image.open(path).convert("RGB"),
+               "noise": Image.fromarray(np.clip(np.asarray(stego).astype(int)
+                                                + np.random.default_rng(0).integers(-2, 3, (128, 128, 3)), 0, 255)
+                                        .astype(np.uint8))}
+    for name, image in altered.items():
+        try:
+            assert blind_reveal(image) == msg, name
+        except ecc.BlindRevealError:
+            pass
+
+
+def test_blind_capacity_errors():
+    with pytest.raises(ValueError, match="holds at most"):
+        blind_hide(HELD_OUT[0], bytes(blind_capacity(128, 128) + 1))
+    with pytest.raises(ValueError, match="at least 16 x 16"):
+        blind_capacity(8, 100)
+    assert blind_capacity(16, 16) == 0  # the coded header alone needs 384 bits
+
+
+def test_command_line_blind_mode(tmp_path, capsys):
+    cover = str(HELD_OUT[0])
+    assert main(["capacity", cover, "--mode", "blind"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{blind_capacity(128, 128)} bytes"
+    out = tmp_path / "s.png"
+    assert main(["hide", cover, "--text", "Meet at dawn.", "--out", str(out), "--mode", "blind",
+                 "--password", "pw"]) == 0
+    capsys.readouterr()
+    assert main(["reveal", str(out), "--mode", "blind", "--password", "pw"]) == 0
+    assert capsys.readouterr().out == "Meet at dawn."
+    assert main(["reveal", str(out), "--mode", "blind", "--password", "nope"]) == 1
+    assert "wrong password" in capsys.readouterr().err
+    before = out.read_bytes()
+    for args, expect in ((["hide", cover, "--text", "x", "--out", str(out), "--mode", "blind", "--force",
+                           "--key", str(tmp_path / "k.npz")], "uses no key"),
+                         (["hide", cover, "--text", "x", "--out", str(out), "--force", "--password", "p",
+                           "--key", str(tmp_path / "k.npz")], "belongs to blind mode"),
+                         (["hide", cover, "--text", "x", "--out", str(out), "--mode", "blind", "--bpp", "3",
+                           "--force"], "trained for 1 bpp"),
+                         (["reveal", str(out)], "needs --key")):
+        assert main(args) == 2
+        assert expect in capsys.readouterr().err
+    assert main(["hide", cover, "--text", "y", "--out", str(out), "--mode", "blind"]) == 1  # exists, no --force
+    assert out.read_bytes() == before and not (tmp_path / "k.npz").exists()
+
+
+def test_blind_training_moves_and_checkpoints_round_trip(tmp_path):
+    cfg = BlindConfig(n_blocks=2, crop=16, batch_size=2, lr=1e-3)
+    start = {k: v.clone() for k, v in build_blind_model(cfg).state_dict().items()}
+    model, history = train_blind(ImageFolder(SAMPLES_DIR, size=16, train=True), cfg, steps=4, log_every=2)
+    assert len(history) == 2 and all(np.isfinite(r["loss"]) for r in history)
+    # zero init is the identity, but not an optimum here (z = the secret, far from 0): weights move
+    assert max((model.state_dict()[k] - v).abs().max() for k, v in start.items()) > 1e-4
+    save_blind(model, cfg, tmp_path / "b.pt", notes="test")
+    again, cfg2, state = load_blind(tmp_path / "b.pt")
+    assert cfg2 == cfg and state["notes"] == "test"
+    assert all((a == b).all() for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    (tmp_path / "x.pt").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="not a readable blind-mode checkpoint"):
+        load_blind(tmp_path / "x.pt")
+    assert load_blind_model()[1].bpp == 1
