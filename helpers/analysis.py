@@ -1,0 +1,181 @@
+"""Where does the message live? The measurements of notebook 09, as plain functions.
+
+Part 1 probes the paper's scheme (the receiver gets z): :func:`reveal_variants`,
+:func:`identity_network`, :func:`information_budget`. Part 3 measures blind mode against LSB over
+payloads: :func:`tradeoff`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .mapping import map_bits, unmap_bits
+from .model import StegoINN, quantize_8bit
+
+
+def _bits(shape, bpp: int, g: torch.Generator) -> torch.Tensor:
+    bits = torch.randint(0, 2, shape, generator=g, dtype=torch.uint8)
+    if bpp == 1:
+        bits[:, 1:] = 0
+    return bits
+
+
+@torch.inference_mode()
+def reveal_variants(model: StegoINN, covers: torch.Tensor, bpp: int = 3, seed: int = 0) -> dict:
+    """Hide random bits in each cover ``(N, 3, H, W)`` (N >= 2, one size), round the stego images to
+    8 bits, and reveal image i's message with: the right key (z_i); the key of another image
+    (z_{i+1}, its turn flag too); z = 0; a Gaussian z; the right key applied to the **untouched
+    cover** i; the right key applied to **another photo** (cover i+1). Returns the recovery
+    accuracy (fraction of image i's bits) of each, averaged over images, and the share of 8-bit
+    values the stego image changed."""
+    from .stego import _layout
+
+    fmt = _layout(model)  # channels-last for the shipped network: about 2x faster on a CPU
+    g = torch.Generator().manual_seed(seed)
+    c = 1 if bpp == 1 else 3
+    bits = _bits(covers.shape, bpp, g)
+    secret_map, turn = map_bits(bits, batch=True)
+    stego, z = model(fmt(covers), fmt(secret_map))
+    stego8 = quantize_8bit(stego)
+    other = lambda t: t.roll(1, 0)  # noqa: E731  (image i gets image i+1's)
+
+    def ra(image, zz, tt):
+        rev = unmap_bits(model.inverse(fmt(image), fmt(zz))[1], tt)
+        return float((rev[:, :c] == bits[:, :c]).float().mean())
+
+    return {
+        "right key": ra(stego8, z, turn),
+        "key of another image": ra(stego8, other(z), other(turn)),
+        "z = 0": ra(stego8, torch.zeros_like(z), turn),
+        "Gaussian z": ra(stego8, torch.randn(z.shape, generator=g), turn),
+        "right key, untouched cover": ra(covers, z, turn),
+        "right key, another photo": ra(other(covers), z, turn),
+        "values changed": float((torch.round(stego8 * 255) != torch.round(covers * 255)).float().mean()),
+    }
+
+
+@torch.inference_mode()
+def identity_network(covers: torch.Tensor, seed: int = 0, value_bits: int = 16) -> dict:
+    """The paper's network with HiNet's zero-initialised last layers (the identity, untrained):
+    its loss (eq. 7, with 8-bit rounding) and recovery at 3 bpp, and how many bits per value it
+    returns exactly when the secret map holds ``value_bits``-bit numbers instead of bits (z carries
+    everything, so "capacity" is limited only by float32)."""
+    from .train import paper_loss, round_straight_through
+
+    g = torch.Generator().manual_seed(seed)
+    net = StegoINN(last_init="zero").eval()
+    bits = _bits(covers.shape, 3, g)
+    secret_map, turn = map_bits(bits, batch=True)
+    stego, z = net(covers, secret_map)
+    secret_rev = net.inverse(round_straight_through(stego), z)[1]
+    loss, enc, dec = paper_loss(covers, stego, secret_map, secret_rev, 1.0, 10.0)
+    levels = 2 ** value_bits
+    numbers = torch.randint(0, levels, covers.shape, generator=g)
+    stego2, z2 = net(covers, numbers.float() / levels)
+    back = torch.round(net.inverse(quantize_8bit(stego2), z2)[1] * levels).long()
+    return {"loss": float(loss), "loss_enc": float(enc), "loss_dec": float(dec),
+            "ra_3bpp": float((unmap_bits(secret_rev, turn) == bits).float().mean()),
+            "stego_equals_cover": bool(torch.equal(quantize_8bit(stego), covers)),
+            "bits_per_pixel_exact": 3 * value_bits if torch.equal(back, numbers) else 0}
+
+
+@torch.inference_mode()
+def information_budget(model: StegoINN, cover: torch.Tensor, bpp: int = 3, seed: int = 0) -> dict:
+    """For one cover ``(3, H, W)``: message bits, bits of the 8-bit image that changed (the XOR of
+    cover and stego bytes), and the size of the key's z (float32; and zlib-compressed, which is
+    closer to what it really carries)."""
+    import zlib
+
+    from .stego import _layout
+
+    fmt = _layout(model)
+    g = torch.Generator().manual_seed(seed)
+    bits = _bits(cover[None].shape, bpp, g)
+    secret_map, _ = map_bits(bits, batch=True)
+    stego, z = model(fmt(cover[None]), fmt(secret_map))
+    a = torch.round(cover * 255).to(torch.uint8).numpy()
+    b = torch.round(quantize_8bit(stego)[0] * 255).to(torch.uint8).numpy()
+    z32 = z.contiguous().numpy().astype(np.float32)
+    return {"message_bits": int((1 if bpp == 1 else 3) * cover.shape[1] * cover.shape[2]),
+            "image_bits_changed": int(np.unpackbits(a ^ b).sum()),
+            "values_changed": int((a != b).sum()),
+            "key_bits": int(z32.size * 32),
+            "key_bits_compressed": 8 * len(zlib.compress(z32.tobytes(), 9))}
+
+
+def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_model=None, detector_steps: int = 300,
+             seed: int = 0, device=None, progress: bool = False) -> list[dict]:
+    """Blind mode against LSB replacement at each net payload (bits per pixel of message): for
+    every payload and method, mean PSNR and SSIM (cover vs 8-bit stego), the raw bit error rate
+    before error correction (blind) and the share of messages recovered byte-exact from the PNG,
+    the fused statistical detector's AUC (:func:`helpers.steganalysis.estimate`) and a learned
+    detector's accuracy (:func:`helpers.detectors.train_detector`, XuNet-style) on held-out covers
+    (``train_mask`` marks the covers it may train on).
+
+    Blind mode hides a random message of ``payload x H x W / 8`` bytes with the most parity that
+    still fits (:data:`helpers.blind.NSYM_TRIES`); its network always fills the raw capacity (1
+    bpp), so its image quality does not depend on the payload: only the code rate does."""
+    from . import ecc
+    from .baselines import lsb_hide
+    from .blind import NSYM_TRIES, _plane, load_blind_model, secret_map_of, values_to_bits
+    from .data import pil_to_tensor
+    from .detectors import detection_accuracy, train_detector
+    from .metrics import psnr_per_image, ssim_per_image
+    from .steganalysis import auc, estimate
+    from PIL import Image
+
+    net, cfg = blind_model if blind_model is not None else load_blind_model()
+    covers_u8, train_mask = np.asarray(covers_u8), np.asarray(train_mask, dtype=bool)
+    if train_mask.all() or not train_mask.any():
+        raise ValueError("train_mask must mark some covers for the detector to train on and leave some held out")
+    n, h, w, _ = covers_u8.shape
+    covers = torch.stack([pil_to_tensor(Image.fromarray(c)) for c in covers_u8])
+    rng = np.random.default_rng(seed)
+    raw_bits = h * w if cfg.bpp == 1 else 3 * h * w
+    cover_scores = [estimate(c)["fused"] for c in covers_u8]
+    as_t = lambda a: torch.from_numpy(a.astype(np.float32) / 255).permute(0, 3, 1, 2)  # noqa: E731
+    rows = []
+    for p in payloads:
+        n_bytes = int(p * h * w / 8)
+        for method in ("lsb", "blind"):
+            row = {"payload_bpp": p, "method": method, "message_bytes": n_bytes}
+            if method == "lsb":
+                stegos = np.stack([lsb_hide(c, rng.integers(0, 2, 8 * n_bytes), seed=seed + i)
+                                   for i, c in enumerate(covers_u8)])
+                row.update(raw_ber=0.0, exact=1.0)
+            else:
+                fits = [k for k in NSYM_TRIES if ecc.coded_length(n_bytes, k) <= raw_bits // 8]
+                if not fits:
+                    row.update(error=f"more than the net capacity ({ecc.net_capacity(raw_bits // 8)} bytes)")
+                    rows.append(row)
+                    continue
+                nsym = fits[-1]
+                messages = [rng.integers(0, 256, n_bytes, dtype=np.uint8).tobytes() for _ in range(n)]
+                planes = torch.stack([_plane(ecc.encode(m, raw_bits, None, nsym, filler_seed=seed + i), h, w, cfg.bpp)
+                                      for i, m in enumerate(messages)])
+                with torch.inference_mode():
+                    stego, _ = net(covers.contiguous(memory_format=torch.channels_last),
+                                   secret_map_of(planes, cfg.bpp).contiguous(memory_format=torch.channels_last))
+                    stego8 = quantize_8bit(stego)
+                    values = net.inverse(stego8.contiguous(memory_format=torch.channels_last), torch.zeros_like(stego8))[1]
+                c = 1 if cfg.bpp == 1 else 3
+                got = values_to_bits(values[:, :c]).reshape(n, -1).numpy()
+                sent = planes[:, :c].reshape(n, -1).numpy()
+                exact = 0
+                for i, m in enumerate(messages):
+                    try:
+                        exact += ecc.decode(got[i])[0] == m
+                    except ecc.BlindRevealError:
+                        pass
+                stegos = torch.round(stego8 * 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+                row.update(raw_ber=float((got != sent).mean()), exact=exact / n, nsym=nsym)
+            st = torch.stack([pil_to_tensor(Image.fromarray(s)) for s in stegos])
+            row["psnr"] = float(psnr_per_image(covers, st).mean())
+            row["ssim"] = float(ssim_per_image(covers, st).mean())
+            row["auc_fused"] = auc(cover_scores, [estimate(s)["fused"] for s in stegos])
+            det = train_detector(as_t(covers_u8[train_mask]), as_t(stegos[train_mask]), steps=detector_steps,
+                                 arch="xunet", device=device, progress=progress, crop=64, seed=seed)
+            row["detector_accuracy"] = detection_accuracy(det, as_t(covers_u8[~train_mask]), as_t(stegos[~train_mask]))
+            rows.append(row)
+    return rows
