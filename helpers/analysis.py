@@ -140,6 +140,10 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
         n_bytes = int(p * h * w / 8)
         for method in ("lsb", "blind"):
             row = {"payload_bpp": p, "method": method, "message_bytes": n_bytes}
+            if method == "lsb" and 8 * n_bytes > h * w:
+                row.update(error=f"more than LSB-1bit's capacity ({h * w // 8} bytes)")
+                rows.append(row)
+                continue
             if method == "lsb":
                 stegos = np.stack([lsb_hide(c, rng.integers(0, 2, 8 * n_bytes), seed=seed + i)
                                    for i, c in enumerate(covers_u8)])
@@ -175,7 +179,7 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
             row["ssim"] = float(ssim_per_image(covers, st).mean())
             row["auc_fused"] = auc(cover_scores, [estimate(s)["fused"] for s in stegos])
             det = train_detector(as_t(covers_u8[train_mask]), as_t(stegos[train_mask]), steps=detector_steps,
-                                 arch="xunet", device=device, progress=progress, crop=64, seed=seed)
+                                 arch="xunet", device=device, progress=progress, crop=min(64, h, w), seed=seed)
             row["detector_accuracy"] = detection_accuracy(det, as_t(covers_u8[~train_mask]), as_t(stegos[~train_mask]))
             rows.append(row)
     return rows
