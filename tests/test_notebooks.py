@@ -31,3 +31,19 @@ def test_notebook_conventions(path):
     tail = "".join("".join(c["source"]) for c in cells[-3:] if c["cell_type"] == "markdown")
     for heading in ("## Summary", "## Exercises", "## References"):
         assert heading in tail
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_repository_url_comes_from_one_place(path):
+    """Badge and setup cell agree with pyproject.toml (a fork runs tools/set_repo_url.py)."""
+    import sys
+
+    sys.path.insert(0, str(path.parent.parent / "tools"))
+    from set_repo_url import repo_url, rewrite
+
+    url, owner, name = repo_url()
+    for cell in json.loads(path.read_text())["cells"]:
+        text = "".join(cell["source"])
+        assert rewrite(text, path.name, url, owner, name) == text
+        if "REPO_URL =" in text:
+            assert f'REPO_URL = "{url}"' in text

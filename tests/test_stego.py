@@ -1,8 +1,10 @@
 """hide / reveal: framing, key files, byte-exact round trips on real PNG files, and bad input.
 
-Every bundled photo goes through the shipped checkpoint at full capacity. In CI each photo is
-tried at one bpp (1 and 3 alternate over the photos, and so do random bytes and text); with
-INN_STEGO_FULL_TESTS=1 every photo is tried at both (about 3 minutes on 2 cores).
+Bundled photos go through the shipped checkpoint at full capacity. In CI: every photo of an
+unusual size (256 x 256, 512 x 384, 131 x 97, 200 x 150, 17 x 23) and every third 128 x 128 crop,
+each at one bpp (1 and 3 alternate over the photos, and so do random bytes and text), to keep the
+whole suite within its 15 minutes; with INN_STEGO_FULL_TESTS=1 every photo is tried at both (about
+4 minutes on 2 cores; all 61 passed at both bpps on 2026-11-27).
 """
 
 import io
@@ -66,7 +68,11 @@ def test_capacity_is_raw_capacity_minus_header():
 
 # --------------------------------------------------------------------------- round trips
 
-@pytest.mark.parametrize("index", range(len(PHOTOS)), ids=[p.stem for p in PHOTOS])
+CI_PHOTOS = sorted(set(range(0, len(PHOTOS), 3)) | {i for i, p in enumerate(PHOTOS) if "_128x128_" not in p.name})
+ROUND_TRIPS = range(len(PHOTOS)) if FULL else CI_PHOTOS
+
+
+@pytest.mark.parametrize("index", ROUND_TRIPS, ids=[PHOTOS[i].stem for i in ROUND_TRIPS])
 def test_every_bundled_photo_round_trips_at_full_capacity(index, tmp_path):
     path = PHOTOS[index]
     w, h = Image.open(path).size

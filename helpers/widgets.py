@@ -1,0 +1,333 @@
+"""Lecture dashboards (notebook 10; each also sits in the notebook whose lesson it fits).
+
+Every dashboard is a thin ipywidgets layer over a plain function of this module that the tests
+call directly: :func:`coupling_demo` (notebook 01), :func:`mapping_demo` (03), :func:`stego_demo`
+(06 and 09), :func:`steganalysis_demo` (08). The ``*_dashboard`` functions build the widgets with
+``interactive_output`` (slow callbacks wait for the slider to be released:
+``continuous_update=False``), draw with matplotlib's inline backend (no ipympl, so they work on
+Colab) and show any callback error in an ``Output`` instead of losing it. Each returns a
+:class:`Dashboard`: the widget to display, its controls by name, and the last result.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from .coupling import AffineCouplingBlock
+from .data import list_samples, load_image
+from .mapping import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from .payload import bytes_to_bits
+
+SAMPLE_TEXT = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+               "foolishness, it was the epoch of belief, it was the epoch of incredulity. ") * 40
+
+
+# ----------------------------------------------------------------------------- plain functions
+
+class _Scaled(nn.Module):
+    def __init__(self, net: nn.Module, factor: float) -> None:
+        super().__init__()
+        self.net, self.factor = net, factor
+
+    def forward(self, x):
+        return self.factor * self.net(x)
+
+
+@functools.lru_cache(maxsize=4)
+def _photo(name: str | None = None, size: int = 64) -> torch.Tensor:
+    paths = list_samples()
+    path = next((p for p in paths if p.stem == name), paths[0])
+    return load_image(path)[:, :size, :size]
+
+
+@torch.no_grad()
+def coupling_demo(clamp: float = 2.0, scale: float = 1.0, shift: float = 1.0, seed: int = 0, size: int = 64) -> dict:
+    """One coupling block (eqs. 1-4) with small random subnetworks on a photo and a random secret
+    map; ``scale`` multiplies the log-scale network rho and ``shift`` the shift network eta before
+    the soft clamp. Returns the inputs, outputs, reconstruction, its largest error and the
+    log-determinant (notebook 01)."""
+    torch.manual_seed(seed)
+
+    def subnet(c_in, c_out):
+        return nn.Sequential(nn.Conv2d(c_in, 16, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(16, c_out, 3, padding=1))
+
+    block = AffineCouplingBlock(subnet, 3, 3, clamp=clamp)
+    block.rho, block.eta = _Scaled(block.rho, scale), _Scaled(block.eta, shift)
+    cover = _photo(None, size)[None]
+    secret = (torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed)) < 0.5).float() / 2
+    cover_next, secret_next, log_det = block(cover, secret, return_log_det=True)
+    cover_rec, secret_rec = block.inverse(cover_next, secret_next)
+    error = max(float((cover_rec - cover).abs().max()), float((secret_rec - secret).abs().max()))
+    return {"cover": cover[0], "secret": secret[0], "cover_next": cover_next[0], "secret_next": secret_next[0],
+            "cover_rec": cover_rec[0], "secret_rec": secret_rec[0], "max_error": error, "log_det": float(log_det[0]),
+            "log_scale_range": (float(block.log_scale(cover_next).min()), float(block.log_scale(cover_next).max()))}
+
+
+def payload_bits(kind: str, n: int = 4096, seed: int = 0) -> torch.Tensor:
+    """``n`` message bits of a kind: ``"text"`` (English, UTF-8), ``"random"`` or ``"all-ones"``."""
+    if kind == "text":
+        bits = bytes_to_bits(SAMPLE_TEXT.encode())[:n]
+    elif kind == "random":
+        bits = np.random.default_rng(seed).integers(0, 2, n)
+    elif kind == "all-ones":
+        bits = np.ones(n)
+    else:
+        raise ValueError(f"payload kind must be text, random or all-ones, got {kind!r}")
+    return torch.from_numpy(np.asarray(bits, dtype=np.uint8))
+
+
+def mapping_demo(kind: str = "text", t: float = T_MAPPED, noise: float = 0.1, mapping: bool = True,
+                 n: int = 4096, seed: int = 0) -> dict:
+    """Algorithms 1 and 2 with Gaussian noise of standard deviation ``noise`` added to the secret
+    map (what rounding and an imperfect network do) and the threshold ``t`` of the inverse mapping:
+    the values the receiver sees, the flip flag and the recovery accuracy (notebook 03). Without
+    mapping the bits stay {0, 1} and are read with the same threshold ``t``."""
+    bits = payload_bits(kind, n, seed)
+    if mapping:
+        secret_map, turn = map_bits(bits)
+    else:
+        secret_map, turn = map_bits_plain(bits), False
+    rng = torch.Generator().manual_seed(seed + 1)
+    secret_rev = secret_map + noise * torch.randn(secret_map.shape, generator=rng)
+    got = unmap_bits(secret_rev, turn, t) if mapping else unmap_bits_plain(secret_rev, t)
+    return {"bits": bits, "secret_map": secret_map, "secret_rev": secret_rev, "turn": bool(turn), "t": t,
+            "ra": float((got == bits).float().mean()), "ones": float(bits.float().mean())}
+
+
+@functools.lru_cache(maxsize=8)
+def _hidden(photo: str, message: str, bpp: int, mode: str):
+    """The expensive part of :func:`stego_demo` (cached: moving only the magnification is instant)."""
+    from .metrics import psnr, ssim
+    from .data import pil_to_tensor
+
+    path = next(p for p in list_samples() if p.stem == photo)
+    start = time.perf_counter()
+    if mode == "key":
+        from .stego import hide, reveal
+
+        stego, key = hide(path, message.encode(), bpp=bpp, filler_seed=0)
+        revealed = reveal(stego, key)
+    elif mode == "blind":
+        from .blind import blind_hide, blind_reveal
+
+        stego, _ = blind_hide(path, message.encode(), filler_seed=0)
+        revealed = blind_reveal(stego)
+    else:
+        raise ValueError(f"mode must be key or blind, got {mode!r}")
+    cover = load_image(path)
+    stego_t = pil_to_tensor(stego)
+    return {"cover": cover, "stego": stego_t, "psnr": psnr(cover, stego_t), "ssim": ssim(cover, stego_t),
+            "revealed": revealed.decode("utf-8", errors="replace"), "ra": float(revealed == message.encode()),
+            "seconds": time.perf_counter() - start}
+
+
+def stego_demo(photo: str | None = None, message: str = "Meet at dawn.", bpp: int = 3, mode: str = "key",
+               magnify: int = 40) -> dict:
+    """Hide ``message`` in a bundled 128 x 128 photo (key mode: the paper's scheme with the shipped
+    network; blind mode: the PNG alone), reveal it, and return cover, stego, the residual
+    ``|stego - cover| x magnify`` (clipped to [0, 1]), PSNR, SSIM, the revealed text and RA (1 when
+    the revealed bytes equal the message)."""
+    photo = photo or list_samples()[0].stem
+    result = dict(_hidden(photo, message, bpp if mode == "key" else 1, mode))
+    result["residual"] = ((result["stego"] - result["cover"]).abs() * magnify).clamp(0, 1)
+    result["magnify"] = magnify
+    return result
+
+
+@functools.lru_cache(maxsize=2)
+def _steganalysis_sets(n: int):
+    from PIL import Image
+
+    from .evaluate import make_stegos
+    from .steganalysis import estimate
+
+    covers = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in list_samples()[:: max(1, 55 // n)][:n]])
+    inn = make_stegos("inn", covers, seed=1)
+    return covers, [estimate(c) for c in covers], [estimate(s) for s in inn]
+
+
+def steganalysis_demo(payload: float = 1.0, detector: str = "spa", n: int = 12, seed: int = 0) -> dict:
+    """LSB replacement at ``payload`` (share of the red channel's pixels) against the paper's
+    network (3 bpp, shipped checkpoint) on ``n`` bundled covers: ``detector``'s median payload
+    estimate (a mean over the three channels, so LSB at payload p reads about p / 3), and its ROC
+    curve and AUC for both (notebook 08)."""
+    from .baselines import lsb_hide
+    from .steganalysis import auc, estimate, roc_curve
+
+    covers, cover_est, inn_est = _steganalysis_sets(n)
+    rng = np.random.default_rng(seed)
+    h, w = covers.shape[1:3]
+    lsb = [lsb_hide(c, rng.integers(0, 2, int(payload * h * w)), seed=seed + i) for i, c in enumerate(covers)]
+    lsb_est = [estimate(s) for s in lsb]
+    out = {"payload": payload, "detector": detector, "estimates": {}}
+    for name, est in (("cover", cover_est), ("LSB", lsb_est), ("paper's INN", inn_est)):
+        out["estimates"][name] = float(np.median([e[detector] for e in est]))
+    for name, est in (("LSB", lsb_est), ("paper's INN", inn_est)):
+        c, s = [e[detector] for e in cover_est], [e[detector] for e in est]
+        out[f"roc {name}"] = roc_curve(c, s)
+        out[f"auc {name}"] = auc(c, s)
+    return out
+
+
+# ----------------------------------------------------------------------------- dashboards
+
+@dataclass
+class Dashboard:
+    """A built dashboard: ``widget`` to display, ``controls`` by name (set their ``.value`` to
+    drive it), ``result`` (the plain function's last return value), ``errors`` (callback errors,
+    also shown in ``error_output``) and ``seconds`` (how long the last callback took)."""
+
+    widget: object
+    controls: dict
+    result: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _dashboard(title: str, controls: dict, draw, css: str) -> Dashboard:
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    errors = w.Output()
+    board = Dashboard(widget=None, controls=controls)
+
+    def callback(**values):
+        start = time.perf_counter()
+        errors.clear_output()
+        try:
+            board.result = draw(**values)
+            plt.show()
+        except Exception as e:  # shown to the audience, kept for the tests; the dashboard stays alive
+            board.errors.append(e)
+            plt.close("all")
+            with errors:
+                print(f"error: {e}")
+                traceback.print_exc(limit=1)
+        board.seconds = time.perf_counter() - start
+
+    out = w.interactive_output(callback, controls)
+    for name, c in controls.items():
+        c.add_class(f"inn-{css}-{name.replace('_', '-')}")
+    out.add_class(f"inn-{css}-figure")
+    board.widget = w.VBox([w.HTML(f"<b>{title}</b>"), w.HBox(list(controls.values())[:3]),
+                           w.HBox(list(controls.values())[3:]), out, errors])
+    board.widget.add_class(f"inn-{css}")
+    return board
+
+
+def _show(ax, image: torch.Tensor, title: str) -> None:
+    ax.imshow(image.permute(1, 2, 0).clamp(0, 1).numpy())
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+
+
+def coupling_dashboard() -> Dashboard:
+    """Clamp, scale and shift sliders on one coupling block: input, output, reconstruction, error
+    and log-determinant."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    controls = {"clamp": w.FloatSlider(2.0, min=0.1, max=5.0, step=0.1, description="clamp"),
+                "scale": w.FloatSlider(1.0, min=0.0, max=10.0, step=0.5, description="scale (rho)"),
+                "shift": w.FloatSlider(1.0, min=0.0, max=10.0, step=0.5, description="shift (eta)")}
+
+    def draw(clamp, scale, shift):
+        r = coupling_demo(clamp, scale, shift)
+        fig, axes = plt.subplots(1, 4, figsize=(11, 3))
+        _show(axes[0], r["cover"], "cover (input)")
+        _show(axes[1], r["cover_next"], "cover branch out")
+        _show(axes[2], r["secret_next"] + 0.5, "secret branch out (+0.5)")
+        _show(axes[3], r["cover_rec"], f"reconstructed, max error {r['max_error']:.1e}")
+        fig.suptitle(f"log|det J| = {r['log_det']:.1f}; clamped log-scale in [{r['log_scale_range'][0]:.2f}, "
+                     f"{r['log_scale_range'][1]:.2f}]", fontsize=10)
+        return r
+
+    return _dashboard("Coupling block explorer (notebook 01)", controls, draw, "coupling")
+
+
+def mapping_dashboard() -> Dashboard:
+    """Payload kind, threshold t, noise level, mapping on/off: histogram of ``secret_rev`` against
+    the threshold and the recovery accuracy."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    controls = {"kind": w.Dropdown(options=["text", "random", "all-ones"], value="text", description="payload"),
+                "t": w.FloatSlider(T_MAPPED, min=0.0, max=1.0, step=0.05, description="threshold t"),
+                "noise": w.FloatSlider(0.1, min=0.0, max=0.5, step=0.02, description="noise"),
+                "mapping": w.Checkbox(True, description="mapping module")}
+
+    def draw(kind, t, noise, mapping):
+        r = mapping_demo(kind, t, noise, mapping)
+        fig, ax = plt.subplots(figsize=(8, 3))
+        ax.hist(r["secret_rev"].numpy(), bins=80, color="tab:blue")
+        ax.axvline(t, color="k", ls="--", label=f"threshold t = {t:.2f}")
+        ax.set(xlabel="secret_rev (what the receiver sees)", ylabel="values",
+               title=f"{kind}: {100 * r['ones']:.0f} % ones, flip {'on' if r['turn'] else 'off'}, "
+                     f"RA {100 * r['ra']:.2f} %")
+        ax.legend(fontsize=8)
+        return r
+
+    return _dashboard("Mapping module explorer (notebook 03)", controls, draw, "mapping")
+
+
+def stego_dashboard() -> Dashboard:
+    """Photo, message, bpp, mode and magnification: cover, stego, residual, PSNR, SSIM, RA and the
+    revealed message."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    photos = [p.stem for p in list_samples()]
+    controls = {"photo": w.Dropdown(options=photos, value=photos[0], description="photo"),
+                "message": w.Text("Meet at dawn.", description="message", continuous_update=False),
+                "mode": w.ToggleButtons(options=["key", "blind"], value="key", description="mode"),
+                "bpp": w.Dropdown(options=[1, 3], value=3, description="bpp (key)"),
+                "magnify": w.IntSlider(40, min=1, max=200, description="residual x", continuous_update=False)}
+
+    def draw(photo, message, mode, bpp, magnify):
+        r = stego_demo(photo, message, bpp, mode, magnify)
+        fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+        _show(axes[0], r["cover"], "cover")
+        _show(axes[1], r["stego"], f"stego: {r['psnr']:.1f} dB, SSIM {r['ssim']:.4f}")
+        _show(axes[2], r["residual"], f"|stego - cover| x {magnify}")
+        fig.suptitle(f"revealed ({mode} mode, RA {100 * r['ra']:.0f} %): {r['revealed'][:60]!r}", fontsize=10)
+        return r
+
+    return _dashboard("Stego explorer (notebooks 06 and 09)", controls, draw, "stego")
+
+
+def steganalysis_dashboard() -> Dashboard:
+    """Payload slider for LSB against the paper's network: detector estimates and ROC curves."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from .steganalysis import DETECTORS
+
+    controls = {"payload": w.FloatSlider(1.0, min=0.0, max=1.0, step=0.05, description="LSB payload",
+                                         continuous_update=False),
+                "detector": w.Dropdown(options=list(DETECTORS) + ["fused"], value="spa", description="detector")}
+
+    def draw(payload, detector):
+        r = steganalysis_demo(payload, detector)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+        names = list(r["estimates"])
+        axes[0].bar(names, [r["estimates"][k] for k in names], color=["tab:gray", "tab:orange", "tab:blue"])
+        # estimates are means over the three channels and LSB-1bit writes the red one only
+        axes[0].axhline(payload / 3, color="tab:orange", ls=":", label="true LSB payload / 3 channels")
+        axes[0].set(ylabel=f"median {detector} estimate", title="estimated payload")
+        axes[0].legend(fontsize=8)
+        for name, c in (("LSB", "tab:orange"), ("paper's INN", "tab:blue")):
+            fpr, tpr = r[f"roc {name}"]
+            axes[1].plot(fpr, tpr, color=c, label=f"{name} (AUC {r[f'auc {name}']:.2f})")
+        axes[1].plot([0, 1], [0, 1], "k:")
+        axes[1].set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC, {detector}")
+        axes[1].legend(fontsize=8)
+        return r
+
+    return _dashboard("Steganalysis explorer (notebook 08)", controls, draw, "steganalysis")

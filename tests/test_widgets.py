@@ -1,0 +1,85 @@
+"""The lecture dashboards, headless: the plain functions behind them, and the dashboards driven by
+setting their widgets' values from the test (the outputs must change as they should)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import widgets  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_coupling_demo_inverts_whatever_the_sliders():
+    for clamp, scale, shift in ((2.0, 1.0, 1.0), (0.5, 10.0, 10.0), (5.0, 0.0, 3.0)):
+        r = widgets.coupling_demo(clamp, scale, shift)
+        assert r["max_error"] < 1e-4
+        lo, hi = r["log_scale_range"]
+        assert -clamp <= lo <= hi <= clamp
+    assert widgets.coupling_demo(scale=0.0)["log_det"] == 0.0  # no scaling: volume preserved
+    assert abs(widgets.coupling_demo(scale=8.0)["log_det"]) > abs(widgets.coupling_demo(scale=1.0)["log_det"])
+
+
+def test_mapping_demo_threshold_and_noise():
+    base = widgets.mapping_demo("text", t=0.25, noise=0.05)
+    assert base["ra"] == 1.0 and not base["turn"]
+    assert widgets.mapping_demo("text", t=0.6, noise=0.05)["ra"] < 0.9  # above 0.5: every mapped 1 reads as 0
+    assert widgets.mapping_demo("random", t=0.25, noise=0.3)["ra"] < 0.9
+    assert widgets.mapping_demo("all-ones")["turn"]
+    plain = widgets.mapping_demo("random", t=0.5, noise=0.2, mapping=False)
+    mapped = widgets.mapping_demo("random", t=0.25, noise=0.2, mapping=True)
+    assert plain["ra"] > mapped["ra"]  # same noise, half the margin with mapping (notebook 03)
+    with pytest.raises(ValueError, match="payload kind"):
+        widgets.mapping_demo("bogus")
+
+
+def test_stego_demo_reveals_and_magnifies():
+    photo = widgets.list_samples()[1].stem
+    a = widgets.stego_demo(photo, "hello", 3, "key", magnify=10)
+    b = widgets.stego_demo(photo, "hello", 3, "key", magnify=100)
+    assert a["revealed"] == "hello" and a["ra"] == 1.0 and 30 < a["psnr"] < 60
+    assert b["residual"].mean() > a["residual"].mean()  # a larger magnification is brighter
+    blind = widgets.stego_demo(photo, "hello", 3, "blind")
+    assert blind["revealed"] == "hello" and blind["psnr"] < a["psnr"]
+
+
+def test_steganalysis_demo_sees_lsb_payload():
+    full, none = widgets.steganalysis_demo(1.0, "spa"), widgets.steganalysis_demo(0.0, "spa")
+    assert full["auc LSB"] > 0.9 and abs(none["auc LSB"] - 0.5) < 0.25
+    # estimates are means over the three channels; LSB-1bit embeds in red only: payload / 3
+    assert abs(widgets.steganalysis_demo(0.6, "ws")["estimates"]["LSB"] - 0.2) < 0.07
+
+
+def test_dashboards_respond_to_their_controls():
+    board = widgets.mapping_dashboard()
+    assert board.result["ra"] > 0.99 and not board.errors  # noise 0.1 against a margin of 0.25
+    board.controls["t"].value = 0.7
+    assert board.result["t"] == 0.7 and board.result["ra"] < 0.9
+    board = widgets.coupling_dashboard()
+    before = board.result["log_det"]
+    board.controls["scale"].value = 6.0
+    assert board.result["log_det"] != before and board.result["max_error"] < 1e-4
+    board = widgets.steganalysis_dashboard()
+    board.controls["payload"].value = 0.0
+    assert abs(board.result["auc LSB"] - 0.5) < 0.25
+
+
+def test_stego_dashboard_shows_errors_and_stays_alive():
+    board = widgets.stego_dashboard()
+    assert board.result["revealed"] == "Meet at dawn."
+    dim = board.result["residual"].mean()
+    board.controls["magnify"].value = 150
+    assert board.result["residual"].mean() > dim
+    board.controls["message"].value = "x" * 100_000  # far beyond the capacity
+    assert board.errors and "holds at most" in str(board.errors[-1])
+    board.controls["message"].value = "back again"
+    assert board.result["revealed"] == "back again"
