@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "results.csv and tables.md (with the paper's figures beside ours) to --out.")
     p.add_argument("--data", required=True, metavar="DIR", help="folder of cover images (searched recursively)")
     p.add_argument("--methods", default="lsb,inn",
-                   help="comma-separated: lsb, rehman, hinet, inn, inn-1bpp, inn-nomap (default: lsb,inn)")
+                   help="comma-separated: lsb, rehman, hinet, inn, inn-1bpp, inn-nomap, inn-1bpp-nomap (default: lsb,inn)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for results.csv and tables.md")
     p.add_argument("--checkpoint", metavar="CKPT", help="the paper's network (default: data/checkpoints/paper.pt)")
     p.add_argument("--nomap-checkpoint", metavar="CKPT",
