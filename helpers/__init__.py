@@ -11,9 +11,12 @@ Each public function names the notebook that teaches it. The modules:
 * :mod:`helpers.metrics` - PSNR, SSIM and recovery accuracy (notebooks 02, 03, 06)
 * :mod:`helpers.stego` - framing, key files, ``hide`` and ``reveal`` (notebook 06)
 * :mod:`helpers.evaluate` - the evaluation harness and the paper's tables (notebook 07)
-* :mod:`helpers.baselines` - LSB-1bit (notebooks 07, 08)
+* :mod:`helpers.baselines` - LSB-1bit, Rehman et al., HiNet-style (notebooks 07, 08)
 * :mod:`helpers.steganalysis` - RS, sample pairs, chi-square, weighted stego, ROC/AUC (notebook 08)
 * :mod:`helpers.detectors` - learned detectors: XuNet-style, SRNet (notebook 08)
+* :mod:`helpers.blind` and :mod:`helpers.ecc` - blind mode and its Reed-Solomon payload layer (notebook 09)
+* :mod:`helpers.analysis` - where the message lives: the measurements of notebook 09
+* :mod:`helpers.widgets` - the lecture dashboards (notebook 10)
 * :mod:`helpers.data` - image I/O and the bundled sample photos
 * :mod:`helpers.train` - training, checkpoints, evaluation (notebook 05)
 * :mod:`helpers.viz` - figures

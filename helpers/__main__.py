@@ -134,12 +134,22 @@ def _mode_arguments(p) -> None:
 def _check_mode(args) -> None:
     """Key mode needs --key and takes no --password; blind mode the other way round."""
     if args.mode == "key":
-        if getattr(args, "key", None) is None and args.command in ("hide", "reveal"):
+        if args.key is None:
             raise UsageError(f"{args.command} in key mode needs --key KEY (or use --mode blind, which needs no key)")
-        if getattr(args, "password", None) is not None:
+        if args.password is not None:
             raise UsageError("--password belongs to blind mode; add --mode blind")
-    elif getattr(args, "key", None) is not None:
+    elif args.key is not None:
         raise UsageError("blind mode uses no key file; drop --key (or use --mode key)")
+
+
+def _blind_model(args):
+    """The blind network of --checkpoint (default: the shipped one); --bpp must be what it was trained for."""
+    from .blind import load_blind_model
+
+    model = load_blind_model(args.checkpoint)
+    if args.bpp is not None and args.bpp != model[1].bpp:
+        raise UsageError(f"--bpp {args.bpp}: the blind network was trained for {model[1].bpp} bpp; drop --bpp")
+    return model
 
 
 def _same_file(a, b) -> bool:
@@ -210,12 +220,10 @@ def _hide(args) -> int:
 
 
 def _hide_blind(args, message: bytes, out: Path) -> int:
-    from .blind import blind_hide, load_blind_model
+    from .blind import blind_hide
     from .stego import save_png
 
-    model = load_blind_model(args.checkpoint)
-    if args.bpp is not None and args.bpp != model[1].bpp:
-        raise UsageError(f"--bpp {args.bpp}: the blind network was trained for {model[1].bpp} bpp; drop --bpp")
+    model = _blind_model(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         stego, info = blind_hide(args.cover, message, model, password=args.password)
@@ -267,12 +275,10 @@ def _capacity(args) -> int:
     except UNREADABLE as e:
         raise ValueError(f"cannot read {path} as an image ({type(e).__name__})") from None
     if args.mode == "blind":
-        from .blind import blind_capacity, load_blind_model
+        from .blind import blind_capacity
         from .ecc import HEADER_BYTES, NSYM_DEFAULT_DOC
 
-        cfg = load_blind_model(args.checkpoint)[1]
-        if args.bpp is not None and args.bpp != cfg.bpp:
-            raise UsageError(f"--bpp {args.bpp}: the blind network was trained for {cfg.bpp} bpp; drop --bpp")
+        cfg = _blind_model(args)[1]
         n = blind_capacity(h, w, cfg.bpp)
         print(f"{n} bytes")
         print(f"a {w} x {h} cover carries {cfg.bpp} x {w} x {h} raw bits in blind mode; {HEADER_BYTES} bytes go to "

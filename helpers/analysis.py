@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .data import batch_to_uint8, uint8_to_batch
 from .mapping import map_bits, unmap_bits
 from .model import StegoINN, quantize_8bit
 
@@ -94,8 +95,7 @@ def information_budget(model: StegoINN, cover: torch.Tensor, bpp: int = 3, seed:
     bits = _bits(cover[None].shape, bpp, g)
     secret_map, _ = map_bits(bits, batch=True)
     stego, z = model(fmt(cover[None]), fmt(secret_map))
-    a = torch.round(cover * 255).to(torch.uint8).numpy()
-    b = torch.round(quantize_8bit(stego)[0] * 255).to(torch.uint8).numpy()
+    a, b = batch_to_uint8(cover[None])[0], batch_to_uint8(stego)[0]
     z32 = z.contiguous().numpy().astype(np.float32)
     return {"message_bits": int((1 if bpp == 1 else 3) * cover.shape[1] * cover.shape[2]),
             "image_bits_changed": int(np.unpackbits(a ^ b).sum()),
@@ -119,22 +119,21 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
     from . import ecc
     from .baselines import lsb_hide
     from .blind import NSYM_TRIES, _plane, load_blind_model, secret_map_of, values_to_bits
-    from .data import pil_to_tensor
+    from .stego import _layout
     from .detectors import detection_accuracy, train_detector
     from .metrics import psnr_per_image, ssim_per_image
     from .steganalysis import auc, estimate
-    from PIL import Image
 
     net, cfg = blind_model if blind_model is not None else load_blind_model()
     covers_u8, train_mask = np.asarray(covers_u8), np.asarray(train_mask, dtype=bool)
     if train_mask.all() or not train_mask.any():
         raise ValueError("train_mask must mark some covers for the detector to train on and leave some held out")
     n, h, w, _ = covers_u8.shape
-    covers = torch.stack([pil_to_tensor(Image.fromarray(c)) for c in covers_u8])
+    covers = uint8_to_batch(covers_u8)
+    fmt = _layout(net)
     rng = np.random.default_rng(seed)
     raw_bits = h * w if cfg.bpp == 1 else 3 * h * w
     cover_scores = [estimate(c)["fused"] for c in covers_u8]
-    as_t = lambda a: torch.from_numpy(a.astype(np.float32) / 255).permute(0, 3, 1, 2)  # noqa: E731
     rows = []
     for p in payloads:
         n_bytes = int(p * h * w / 8)
@@ -159,10 +158,8 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
                 planes = torch.stack([_plane(ecc.encode(m, raw_bits, None, nsym, filler_seed=seed + i), h, w, cfg.bpp)
                                       for i, m in enumerate(messages)])
                 with torch.inference_mode():
-                    stego, _ = net(covers.contiguous(memory_format=torch.channels_last),
-                                   secret_map_of(planes, cfg.bpp).contiguous(memory_format=torch.channels_last))
-                    stego8 = quantize_8bit(stego)
-                    values = net.inverse(stego8.contiguous(memory_format=torch.channels_last), torch.zeros_like(stego8))[1]
+                    stego8 = quantize_8bit(net(fmt(covers), fmt(secret_map_of(planes, cfg.bpp)))[0])
+                    values = net.inverse(fmt(stego8), fmt(torch.zeros_like(stego8)))[1]
                 c = 1 if cfg.bpp == 1 else 3
                 got = values_to_bits(values[:, :c]).reshape(n, -1).numpy()
                 sent = planes[:, :c].reshape(n, -1).numpy()
@@ -172,14 +169,14 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
                         exact += ecc.decode(got[i])[0] == m
                     except ecc.BlindRevealError:
                         pass
-                stegos = torch.round(stego8 * 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+                stegos = batch_to_uint8(stego8)
                 row.update(raw_ber=float((got != sent).mean()), exact=exact / n, nsym=nsym)
-            st = torch.stack([pil_to_tensor(Image.fromarray(s)) for s in stegos])
+            st = uint8_to_batch(stegos)
             row["psnr"] = float(psnr_per_image(covers, st).mean())
             row["ssim"] = float(ssim_per_image(covers, st).mean())
             row["auc_fused"] = auc(cover_scores, [estimate(s)["fused"] for s in stegos])
-            det = train_detector(as_t(covers_u8[train_mask]), as_t(stegos[train_mask]), steps=detector_steps,
+            det = train_detector(uint8_to_batch(covers_u8[train_mask]), uint8_to_batch(stegos[train_mask]), steps=detector_steps,
                                  arch="xunet", device=device, progress=progress, crop=min(64, h, w), seed=seed)
-            row["detector_accuracy"] = detection_accuracy(det, as_t(covers_u8[~train_mask]), as_t(stegos[~train_mask]))
+            row["detector_accuracy"] = detection_accuracy(det, uint8_to_batch(covers_u8[~train_mask]), uint8_to_batch(stegos[~train_mask]))
             rows.append(row)
     return rows

@@ -110,11 +110,12 @@ def train_rehman(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-
     """Train :class:`Rehman` on a dataset of cover crops ``(3, H, W)`` (e.g. a training
     :class:`helpers.data.ImageFolder`): random bit planes, loss ``MSE(cover, stego) + beta *
     MSE(bits, decoded)`` on the 8-bit rounded stego (straight-through), Adam. Stops after ``steps``
-    or ``time_limit`` seconds (:func:`_step` clips gradients and stops on a non-finite loss);
+    or ``time_limit`` seconds (:func:`helpers.train.guarded_step` clips gradients and stops on a
+    non-finite loss);
     ``init`` continues training a model."""
     from tqdm.auto import tqdm
 
-    from .train import round_straight_through
+    from .train import guarded_step, random_batch, round_straight_through
 
     device = torch.device(device or "cpu")
     torch.manual_seed(seed)
@@ -124,27 +125,14 @@ def train_rehman(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-
     model.train()
     start = time.perf_counter()
     for step in tqdm(range(steps), desc="rehman", disable=not progress):
-        idx = torch.randint(0, len(images), (batch_size,), generator=g).tolist()
-        cover = torch.stack([images.get(i, generator=g) if hasattr(images, "get") else images[i] for i in idx]).to(device)
+        cover = random_batch(images, batch_size, g, device)
         bits = torch.randint(0, 2, (batch_size, 1, *cover.shape[-2:]), generator=g).float().to(device)
         stego = model.encoder(cover, bits)
         decoded = model.decoder(round_straight_through(stego))
         loss = nn.functional.mse_loss(stego, cover) + beta * nn.functional.mse_loss(decoded, bits)
-        if _step(model, opt, loss, step, "Rehman", start, time_limit):
+        if guarded_step(model, opt, loss, step, "Rehman", start, time_limit):
             break
     return model.eval()
-
-
-def _step(model, opt, loss, step, name, start, time_limit) -> bool:
-    """One Adam step with gradients clipped to norm 10; a non-finite loss raises
-    ``FloatingPointError``. Returns whether ``time_limit`` seconds since ``start`` have passed."""
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"{name} training diverged at step {step}; lower the learning rate")
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-    opt.step()
-    return time_limit is not None and time.perf_counter() - start > time_limit
 
 
 @torch.no_grad()
@@ -219,6 +207,8 @@ def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3
     ``init`` continues training a model."""
     from tqdm.auto import tqdm
 
+    from .train import guarded_step, random_batch
+
     device = torch.device(device or "cpu")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
@@ -227,15 +217,14 @@ def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3
     model.train()
     start = time.perf_counter()
     for step in tqdm(range(steps), desc="hinet", disable=not progress):
-        idx = torch.randint(0, len(images), (batch_size,), generator=g).tolist()
-        cover = torch.stack([images.get(i, generator=g) if hasattr(images, "get") else images[i] for i in idx]).to(device)
+        cover = random_batch(images, batch_size, g, device)
         bits = torch.randint(0, 2, cover.shape, generator=g).float().to(device)
         stego, z = model(cover, bits)
         revealed = model.reveal(stego, torch.randn(z.shape, generator=g).to(device))
         low = nn.functional.mse_loss(haar(stego)[:, 0::4], haar(cover)[:, 0::4])
         loss = (lambda_guide * nn.functional.mse_loss(stego, cover) + lambda_rec * nn.functional.mse_loss(revealed, bits)
                 + lambda_low * low)
-        if _step(model, opt, loss, step, "HiNet-style", start, time_limit):
+        if guarded_step(model, opt, loss, step, "HiNet-style", start, time_limit):
             break
     return model.eval()
 
@@ -249,15 +238,11 @@ def save_baseline(model: nn.Module, path) -> None:
 def load_baseline(path, kind: str) -> nn.Module:
     """Load a baseline saved by :func:`save_baseline` (``kind``: ``"rehman"`` or ``"hinet"``)
     without executing code."""
+    from .train import load_weights
+
     name = {"rehman": "Rehman", "hinet": "HiNet-style"}[kind]
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{name} checkpoint not found: {path}") from None
-    except Exception as e:
-        raise ValueError(f"{path} is not a readable {name} checkpoint ({type(e).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != f"inn-stego-{kind}":
-        raise ValueError(f"{path} is not a {name} checkpoint (save one with helpers.baselines.save_baseline)")
+    state = load_weights(path, f"inn-stego-{kind}", f"{name} checkpoint",
+                         " (save one with helpers.baselines.save_baseline)")
     model = (Rehman if kind == "rehman" else HiNetStyle)(**state["config"])
     model.load_state_dict(state["model"])
     return model.eval()

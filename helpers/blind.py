@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch import nn
 
 from . import ecc
 from .data import DATA_DIR, pil_to_rgb8, pil_to_tensor, tensor_to_pil
@@ -56,10 +55,14 @@ class BlindConfig:
     seed: int = 0
 
 
-def build_blind_model(cfg: BlindConfig) -> StegoINN:
-    """The (untrained, zero-initialised) network of a config."""
-    torch.manual_seed(cfg.seed)
+def _network(cfg: BlindConfig) -> StegoINN:
     return StegoINN(n_blocks=cfg.n_blocks, clamp=cfg.clamp, growth=cfg.growth, last_init="zero")
+
+
+def build_blind_model(cfg: BlindConfig) -> StegoINN:
+    """The (untrained, zero-initialised) network of a config, seeded with ``cfg.seed``."""
+    torch.manual_seed(cfg.seed)
+    return _network(cfg)
 
 
 def secret_map_of(bits: torch.Tensor, bpp: int) -> torch.Tensor:
@@ -111,25 +114,20 @@ def train_blind(images, cfg: BlindConfig | None = None, steps: int = 1000, time_
     non-finite loss stops training with an error."""
     from tqdm.auto import tqdm
 
+    from .train import guarded_step, random_batch
+
     cfg = cfg or BlindConfig()
     device = torch.device(device or "cpu")
-    model = (model or build_blind_model(cfg)).to(device).train()
+    model = (model if model is not None else build_blind_model(cfg)).to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     g = torch.Generator().manual_seed(cfg.seed)
     history, running, start = [], {}, time.perf_counter()
     bar = tqdm(range(steps), desc="blind", disable=not progress)
     for step in bar:
-        idx = torch.randint(0, len(images), (cfg.batch_size,), generator=g).tolist()
-        cover = torch.stack([images.get(i, generator=g) for i in idx]).to(device)
+        cover = random_batch(images, cfg.batch_size, g, device)
         bits = torch.randint(0, 2, cover.shape, generator=g, dtype=torch.uint8).to(device)
         loss, parts = blind_loss(model, cover, bits, cfg)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"blind training diverged at step {step} (loss {loss.item()}); "
-                                     "lower the learning rate")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
+        stop = guarded_step(model, opt, loss, step, "blind", start, time_limit)
         for k, v in parts.items():
             running[k] = running.get(k, 0.0) + float(v)
         if (step + 1) % log_every == 0:
@@ -138,7 +136,7 @@ def train_blind(images, cfg: BlindConfig | None = None, steps: int = 1000, time_
             history.append(row)
             running = {}
             bar.set_postfix(psnr=f"{row['psnr']:.1f}", ber=f"{row['ber']:.4f}")
-        if time_limit is not None and time.perf_counter() - start > time_limit:
+        if stop:
             break
     return model.eval(), history
 
@@ -152,16 +150,12 @@ def save_blind(model: StegoINN, cfg: BlindConfig, path, notes: str = "", extra: 
 def load_blind(path, map_location="cpu"):
     """Load a blind-mode network saved by :func:`save_blind` without executing code. Returns
     ``(model, cfg, state)``; errors name the file and what to do."""
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"blind-mode checkpoint not found: {path}") from None
-    except Exception as e:
-        raise ValueError(f"{path} is not a readable blind-mode checkpoint ({type(e).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != BLIND_FORMAT:
-        raise ValueError(f"{path} is not a blind-mode checkpoint (save one with helpers.blind.save_blind)")
+    from .train import load_weights
+
+    state = load_weights(path, BLIND_FORMAT, "blind-mode checkpoint", " (save one with helpers.blind.save_blind)",
+                         map_location)
     cfg = BlindConfig(**state["config"])
-    model = StegoINN(n_blocks=cfg.n_blocks, clamp=cfg.clamp, growth=cfg.growth, last_init="zero")
+    model = _network(cfg)
     model.load_state_dict(state["model"])
     return model.eval(), cfg, state
 

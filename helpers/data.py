@@ -96,6 +96,16 @@ def tensor_to_pil(image: torch.Tensor) -> Image.Image:
     return Image.fromarray(arr, mode="RGB")
 
 
+def batch_to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Float ``(N, 3, H, W)`` in [0, 1] -> uint8 ``(N, H, W, 3)``, rounded as saving a PNG does."""
+    return torch.round(images.detach().clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()
+
+
+def uint8_to_batch(arrays) -> torch.Tensor:
+    """uint8 ``(N, H, W, 3)`` -> float32 ``(N, 3, H, W)`` in [0, 1]."""
+    return torch.from_numpy(np.asarray(arrays).astype(np.float32) / 255).permute(0, 3, 1, 2)
+
+
 def load_samples(n: int | None = None, size: tuple[int, int] | None = (128, 128)) -> torch.Tensor:
     """The first ``n`` bundled samples of one size as a batch ``(n, 3, H, W)``."""
     if size is None:

@@ -124,7 +124,7 @@ def decode(bits, password: str | None = None) -> tuple[bytes, dict]:
         raise BlindRevealError(nothing)
     if version != VERSION:
         raise BlindRevealError(f"blind-mode format version {version}; this program reads version {VERSION}")
-    if nsym < 2 or nsym % 2 or coded_length(length, nsym) > len(data):
+    if not 2 <= nsym <= 128 or nsym % 2 or coded_length(length, nsym) > len(data):
         raise BlindRevealError(nothing)
     corrected = len(fixed)
     message = b""

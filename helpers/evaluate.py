@@ -39,7 +39,7 @@ import torch
 from PIL import Image
 
 from .baselines import load_baseline, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
-from .data import DATA_DIR, ImageFolder, pil_to_tensor, tensor_to_pil
+from .data import DATA_DIR, ImageFolder, batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .metrics import psnr, ssim
 from .model import quantize_8bit
@@ -79,6 +79,12 @@ def _to_uint8(t: torch.Tensor) -> np.ndarray:
 
 def _to_tensor(a: np.ndarray) -> torch.Tensor:
     return pil_to_tensor(Image.fromarray(a))
+
+
+def _require(model, kind: str) -> None:
+    if model is None:
+        raise ValueError(f"method '{kind}' needs a trained model: helpers.baselines.train_{kind} (notebook 07), "
+                         f"--{kind}-checkpoint, or the shipped {SHIPPED[kind]}")
 
 
 @dataclass
@@ -123,16 +129,13 @@ class Evaluator:
             bits_rev = lsb_reveal(stego_u8, bits.size)
             bpp = 1
         elif method == "rehman":
-            if self.rehman is None:
-                raise ValueError("method 'rehman' needs a trained model: helpers.baselines.train_rehman "
-                                 "(notebook 07) or --rehman-checkpoint")
+            _require(self.rehman, "rehman")
             bits_t = torch.randint(0, 2, (h, w), generator=g, dtype=torch.uint8)
             stego_u8 = _png_round_trip(_to_uint8(rehman_hide(self.rehman, _to_tensor(cover_u8), bits_t)))
             bits, bits_rev = bits_t.numpy().ravel(), rehman_reveal(self.rehman, _to_tensor(stego_u8)).numpy().ravel()
             bpp = 1
         elif method == "hinet":
-            if self.hinet is None:
-                raise ValueError("method 'hinet' needs a trained model: helpers.baselines.train_hinet or --hinet-checkpoint")
+            _require(self.hinet, "hinet")
             bits_t = torch.randint(0, 2, (1, 3, h, w), generator=g).float()
             device = next(self.hinet.parameters()).device
             with torch.no_grad():
@@ -179,11 +182,9 @@ def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_chec
         if m not in METHODS:
             raise ValueError(f"method {m!r} is {'not implemented yet' if m in PLANNED else 'unknown'}; "
                              f"available: {', '.join(METHODS)}")
-    if "rehman" in methods and rehman is None:
-        raise ValueError("method 'rehman' needs a trained model: helpers.baselines.train_rehman (notebook 07) "
-                         "or --rehman-checkpoint")
-    if "hinet" in methods and hinet is None:
-        raise ValueError("method 'hinet' needs a trained model: helpers.baselines.train_hinet or --hinet-checkpoint")
+    for kind, model in (("rehman", rehman), ("hinet", hinet)):
+        if kind in methods:
+            _require(model, kind)
     ev = Evaluator(checkpoint, nomap_checkpoint, rehman, hinet, device)
     rows = []
     names = [Path(p).name for p in getattr(images, "paths", range(len(images)))]
@@ -301,7 +302,7 @@ def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None,
         model, fmt = load_baseline(checkpoint or SHIPPED[method], method), (lambda x: x)
     out = []
     for i in range(0, n, batch):
-        x = torch.from_numpy(covers[i:i + batch].astype(np.float32) / 255).permute(0, 3, 1, 2)
+        x = uint8_to_batch(covers[i:i + batch])
         bits = torch.from_numpy(rng.integers(0, 2, x.shape).astype(np.uint8))
         if method == "inn":
             secret_map, _ = map_bits(bits, batch=True)
@@ -310,5 +311,5 @@ def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None,
             stego = model.encoder(x, bits[:, :1].float())
         else:
             stego, _ = model(x, bits.float())
-        out.append(torch.round(stego.clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy())
+        out.append(batch_to_uint8(stego))
     return np.concatenate(out)

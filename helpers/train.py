@@ -176,17 +176,48 @@ def save_checkpoint(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path, map_location="cpu") -> dict:
-    """Load a checkpoint without executing code (``weights_only=True``) and check its format."""
+def load_weights(path, fmt: str, what: str, hint: str = "", map_location="cpu") -> dict:
+    """``torch.load(path, weights_only=True)`` (no code runs) of a dict whose ``"format"`` is
+    ``fmt``; one-line errors that name the file: missing, unreadable, or not a ``what`` (then
+    ``hint`` says what to do). Every checkpoint of the project is read through this."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
+        raise FileNotFoundError(f"{what} not found: {path}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # pickle errors, truncation, code that weights_only refuses
-        raise ValueError(f"{path} is not a readable inn-stego checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not an inn-stego checkpoint")
+        raise ValueError(f"{path} is not a readable {what} ({type(e).__name__}: {e})") from None
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise ValueError(f"{path} is not {'an' if what[0] in 'aeiou' else 'a'} {what}{hint}")
+    return state
+
+
+def random_batch(images, batch_size: int, generator: torch.Generator, device) -> torch.Tensor:
+    """``batch_size`` covers drawn with replacement from a dataset (training crops of an
+    :class:`~helpers.data.ImageFolder` draw their crop from ``generator`` too), on ``device``."""
+    idx = torch.randint(0, len(images), (batch_size,), generator=generator).tolist()
+    get = (lambda i: images.get(i, generator=generator)) if hasattr(images, "get") else images.__getitem__
+    return torch.stack([get(i) for i in idx]).to(device)
+
+
+def guarded_step(model: nn.Module, optimizer, loss: torch.Tensor, step: int, name: str, start: float,
+                 time_limit: float | None, clip: float = 10.0) -> bool:
+    """One optimiser step of the short trainings (baselines, blind mode) with gradients clipped to
+    ``clip``; a non-finite loss raises ``FloatingPointError``. Returns whether ``time_limit``
+    seconds have passed since ``start`` (``time.perf_counter()``)."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"{name} training diverged at step {step} (loss {loss.item()}); "
+                                 "lower the learning rate")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return time_limit is not None and time.perf_counter() - start > time_limit
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Load a checkpoint without executing code (``weights_only=True``) and check its format."""
+    state = load_weights(path, CHECKPOINT_FORMAT, "inn-stego checkpoint", map_location=map_location)
     if state.get("version", 0) > CHECKPOINT_VERSION:
         raise ValueError(f"{path} has checkpoint version {state['version']}; this code reads up to "
                          f"{CHECKPOINT_VERSION}: update the package")
