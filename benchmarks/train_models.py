@@ -13,6 +13,7 @@ figures for the held-out and the seen 128 x 128 crops separately.
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import statistics
@@ -53,6 +54,9 @@ def main(argv=None) -> int:
     p.add_argument("--lr", type=float)
     p.add_argument("--alpha", type=float, help="blind: weight of the image term (default: BlindConfig's)")
     p.add_argument("--init", help="start from this checkpoint of the same kind (continue a run)")
+    p.add_argument("--save-every", type=float, metavar="SECONDS",
+                   help="blind: also save --out (and print the running figures) this often during training, "
+                        "so a long CPU run can be watched and survives an interruption")
     p.add_argument("--held-out", default="coffee,rocket")
     p.add_argument("--out", required=True)
     p.add_argument("--json")
@@ -74,19 +78,33 @@ def main(argv=None) -> int:
             before = state["notes"]
         cfg = BlindConfig(crop=a.crop, batch_size=a.batch, **({"lr": a.lr} if a.lr else {}),
                           **({"alpha": a.alpha} if a.alpha else {}))
+        def describe(steps, seconds):
+            notes = (f"blind mode, {steps} steps at batch {a.batch} on {a.crop} x {a.crop} random crops of the "
+                     f"bundled photos (held-out sources {a.held_out}), lr {cfg.lr:g}, alpha {cfg.alpha:g}, "
+                     f"beta {cfg.beta:g}, gamma {cfg.gamma:g}, {seconds:.0f} s on {report['device']}")
+            return f"{before}; then {notes}" if before else notes
+
+        last_save = [time.perf_counter()]
+
+        def on_log(model, row):
+            if a.save_every is None:
+                return
+            print(json.dumps({k: round(v, 6) for k, v in row.items()}), flush=True)
+            if time.perf_counter() - last_save[0] >= a.save_every:
+                tmp = Path(a.out).with_suffix(".partial")
+                save_blind(copy.deepcopy(model).cpu(), cfg, tmp, notes=describe(row["step"], row["seconds"]))
+                tmp.replace(a.out)
+                last_save[0] = time.perf_counter()
+
         model, history = train_blind(images, cfg, steps=a.steps, time_limit=a.seconds, device=device, log_every=50,
-                                     model=init)
+                                     model=init, on_log=on_log)
         report["history"] = history
         seconds = time.perf_counter() - start
         steps = history[-1]["step"] if history else 0
         for name, files in (("held_out", held), ("seen", seen)):
             covers = torch.stack([ImageFolder(SAMPLES_DIR, size=128, files=files)[i] for i in range(len(files))])
             report[name] = raw_bit_error_rate(model, covers, cfg.bpp, seed=1)
-        notes = (f"blind mode, {steps} steps at batch {a.batch} on {a.crop} x {a.crop} random crops of the bundled "
-                 f"photos (held-out sources {a.held_out}), lr {cfg.lr:g}, alpha {cfg.alpha:g}, beta {cfg.beta:g}, "
-                 f"gamma {cfg.gamma:g}, {seconds:.0f} s on {report['device']}")
-        if before:
-            notes = f"{before}; then {notes}"
+        notes = describe(steps, seconds)
         save_blind(model.cpu(), cfg, a.out, notes=notes, extra={"held_out": report["held_out"]})
     else:
         from helpers.baselines import load_baseline, save_baseline, train_hinet, train_rehman

@@ -231,8 +231,9 @@ def _hide_blind(args, message: bytes, out: Path) -> int:
         print(f"note: {w.message}", file=sys.stderr)
     save_png(stego, out)
     print(f"hid {len(message)} bytes in a {stego.width} x {stego.height} cover in blind mode (net capacity "
-          f"{info['capacity']} bytes with {info['nsym']} parity bytes per block; {info['raw_errors']} raw bit "
-          f"error(s) corrected in the self-check): {out} ({out.stat().st_size} bytes)"
+          f"{info['capacity']} bytes with {info['nsym']} parity bytes per block; {info['cells']} of "
+          f"{info['of_cells']} cells changed, {100 * info['footprint']:.0f} % of the pixels; {info['raw_errors']} raw "
+          f"bit error(s) corrected in the self-check): {out} ({out.stat().st_size} bytes)"
           + ("" if args.password else "; no password: anyone with the network can read it"))
     return 0
 

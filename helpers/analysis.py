@@ -113,13 +113,13 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
     detector's accuracy (:func:`helpers.detectors.train_detector`, XuNet-style) on held-out covers
     (``train_mask`` marks the covers it may train on).
 
-    Blind mode hides a random message of ``payload x H x W / 8`` bytes with the most parity that
-    still fits (:data:`helpers.blind.NSYM_TRIES`); its network always fills the raw capacity (1
-    bpp), so its image quality does not depend on the payload: only the code rate does."""
+    Blind mode hides a random message of ``payload x H x W / 8`` bytes exactly as
+    :func:`helpers.blind.blind_hide` does: in the fewest 32 x 32 cells that hold it (``footprint``:
+    the share of the image they cover), with more parity only where its self-check (the receiver's
+    decode of the 8-bit image) fails; ``exact`` counts the messages that check returns exactly."""
     from . import ecc
     from .baselines import lsb_hide
-    from .blind import NSYM_TRIES, _plane, load_blind_model, secret_map_of, values_to_bits
-    from .stego import _layout
+    from .blind import _hide, load_blind_model
     from .detectors import detection_accuracy, train_detector
     from .metrics import psnr_per_image, ssim_per_image
     from .steganalysis import auc, estimate
@@ -130,7 +130,7 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
         raise ValueError("train_mask must mark some covers for the detector to train on and leave some held out")
     n, h, w, _ = covers_u8.shape
     covers = uint8_to_batch(covers_u8)
-    fmt = _layout(net)
+    net_device = next(net.parameters()).device
     rng = np.random.default_rng(seed)
     raw_bits = h * w if cfg.bpp == 1 else 3 * h * w
     cover_scores = [estimate(c)["fused"] for c in covers_u8]
@@ -148,29 +148,21 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
                                    for i, c in enumerate(covers_u8)])
                 row.update(raw_ber=0.0, exact=1.0)
             else:
-                fits = [k for k in NSYM_TRIES if ecc.coded_length(n_bytes, k) <= raw_bits // 8]
-                if not fits:
+                if n_bytes > ecc.net_capacity(raw_bits // 8):
                     row.update(error=f"more than the net capacity ({ecc.net_capacity(raw_bits // 8)} bytes)")
                     rows.append(row)
                     continue
-                nsym = fits[-1]
-                messages = [rng.integers(0, 256, n_bytes, dtype=np.uint8).tobytes() for _ in range(n)]
-                planes = torch.stack([_plane(ecc.encode(m, raw_bits, None, nsym, filler_seed=seed + i), h, w, cfg.bpp)
-                                      for i, m in enumerate(messages)])
-                with torch.inference_mode():
-                    stego8 = quantize_8bit(net(fmt(covers), fmt(secret_map_of(planes, cfg.bpp)))[0])
-                    values = net.inverse(fmt(stego8), fmt(torch.zeros_like(stego8)))[1]
-                c = 1 if cfg.bpp == 1 else 3
-                got = values_to_bits(values[:, :c]).reshape(n, -1).numpy()
-                sent = planes[:, :c].reshape(n, -1).numpy()
-                exact = 0
-                for i, m in enumerate(messages):
-                    try:
-                        exact += ecc.decode(got[i])[0] == m
-                    except ecc.BlindRevealError:
-                        pass
-                stegos = batch_to_uint8(stego8)
-                row.update(raw_ber=float((got != sent).mean()), exact=exact / n, nsym=nsym)
+                stegos, infos, exact = [], [], 0
+                for i in range(n):  # blind_hide's own steps: fewest cells, self-check, more parity if needed
+                    m = rng.integers(0, 256, n_bytes, dtype=np.uint8).tobytes()
+                    st, info, ok = _hide(net, cfg, covers[i].to(net_device), m, None, None, seed + i)
+                    stegos.append(st.cpu())
+                    infos.append(info)
+                    exact += ok
+                stegos = batch_to_uint8(torch.stack(stegos))
+                row.update(raw_ber=sum(f["raw_errors"] for f in infos) / sum(f["raw_bits"] for f in infos),
+                           exact=exact / n, nsym=max(f["nsym"] for f in infos),
+                           footprint=float(np.mean([f["footprint"] for f in infos])))
             st = uint8_to_batch(stegos)
             row["psnr"] = float(psnr_per_image(covers, st).mean())
             row["ssim"] = float(ssim_per_image(covers, st).mean())

@@ -11,7 +11,7 @@ mapping module's values {0, 0.5}) is trained so that extraction works with z fix
 
 The last term drives the z the forward pass produces towards the value the receiver will use, so
 the information about the message has to end up in the image. Nothing is exact any more: a few
-bits come back wrong, and the payload layer (:mod:`helpers.blind_payload`) adds a Reed-Solomon
+bits come back wrong, and the payload layer (:mod:`helpers.ecc`) adds a Reed-Solomon
 code and a checksum so that a message comes back byte-exact or fails loudly.
 
 Unlike the keyed scheme, the zero-initialised network is no trivial optimum here (its z is the
@@ -106,12 +106,14 @@ def blind_loss(model: StegoINN, cover: torch.Tensor, bits: torch.Tensor, cfg: Bl
 
 
 def train_blind(images, cfg: BlindConfig | None = None, steps: int = 1000, time_limit: float | None = None,
-                device=None, progress: bool = False, model: StegoINN | None = None, log_every: int = 50):
+                device=None, progress: bool = False, model: StegoINN | None = None, log_every: int = 50,
+                on_log=None):
     """Train a blind-mode network on a dataset of training crops (e.g.
     ``ImageFolder(..., size=cfg.crop, train=True)``) for ``steps`` Adam steps or until ``time_limit``
     seconds have passed. Returns ``(model, history)``; ``history`` has one row every ``log_every``
-    steps with the loss terms, the batch's bit error rate and PSNR. Gradients are clipped to 10 and a
-    non-finite loss stops training with an error."""
+    steps with the loss terms, the batch's bit error rate and PSNR; ``on_log(model, row)``, when given,
+    is called with each row (e.g. to save a checkpoint during a long CPU run). Gradients are clipped to
+    10 and a non-finite loss stops training with an error."""
     from tqdm.auto import tqdm
 
     from .train import guarded_step, random_batch
@@ -136,6 +138,8 @@ def train_blind(images, cfg: BlindConfig | None = None, steps: int = 1000, time_
             history.append(row)
             running = {}
             bar.set_postfix(psnr=f"{row['psnr']:.1f}", ber=f"{row['ber']:.4f}")
+            if on_log is not None:
+                on_log(model, row)
         if stop:
             break
     return model.eval(), history
@@ -210,32 +214,151 @@ def blind_capacity(height: int, width: int, bpp: int = 1, nsym: int = NSYM_TRIES
     return ecc.net_capacity(_raw_bits(height, width, bpp) // 8, nsym)
 
 
-def _plane(bits: np.ndarray, height: int, width: int, bpp: int) -> torch.Tensor:
-    plane = torch.zeros(3, height, width, dtype=torch.uint8)
+# A message lives in as few cells as it needs: the image is cut into cells of about CELL x CELL
+# pixels (the last row and column of cells take the remainder, so cells are 32-63 pixels a side),
+# the password orders them, and hide uses the first k/16 of them (k = 1..16, the smallest k that
+# holds the coded message). The network runs on each cell on its own (it is fully convolutional
+# and was trained on 64 x 64 crops); pixels outside the used cells stay exactly the cover's. A
+# short message changes a small part of the image, so PSNR rises as the payload falls (notebook 09,
+# Part 3). The receiver tries the footprints from the smallest up until a header decodes.
+CELL = 32
+FOOTPRINT_STEPS = 16
+_CELL_PIXELS_PER_BATCH = 256 * 256  # memory stays flat on large images
+
+
+def _edges(side: int) -> list[int]:
+    n = max(1, side // CELL)
+    return [i * CELL for i in range(n)] + [side]
+
+
+def cells(height: int, width: int, password: str | None = None) -> list[tuple[int, int, int, int]]:
+    """The cells ``(top, left, height, width)`` of a cover in the order the password gives them."""
+    ys, xs = _edges(height), _edges(width)
+    grid = [(ys[i], xs[j], ys[i + 1] - ys[i], xs[j + 1] - xs[j]) for i in range(len(ys) - 1) for j in range(len(xs) - 1)]
+    return [grid[i] for i in ecc.permutation(len(grid), password, b"cells")]
+
+
+def footprints(n_cells: int) -> list[int]:
+    """How many cells (the first of the password's order) a message may use: k/16 of them, k = 1..16."""
+    return sorted({-(-n_cells * k // FOOTPRINT_STEPS) for k in range(1, FOOTPRINT_STEPS + 1)})
+
+
+def _cell_bits(cell_list, bpp: int) -> int:
+    return sum(_raw_bits(h, w, bpp) for _, _, h, w in cell_list)
+
+
+def _batches(cell_list):
+    """Cells grouped by shape, in batches of at most about 65,536 pixels (network calls)."""
+    groups: dict = {}
+    for i, cell in enumerate(cell_list):
+        groups.setdefault(cell[2:], []).append(i)
+    for (h, w), idx in groups.items():
+        per = max(1, _CELL_PIXELS_PER_BATCH // (h * w))
+        for k in range(0, len(idx), per):
+            yield h, w, idx[k:k + per]
+
+
+@torch.inference_mode()
+def _embed(net: StegoINN, cover: torch.Tensor, cell_list, bits: np.ndarray, bpp: int) -> torch.Tensor:
+    """The 8-bit stego image: ``bits`` (in cell order, each cell's channel-major raster) hidden in
+    the cells of ``cover`` ``(3, H, W)``; every other pixel is the cover's."""
+    from .stego import _layout
+
+    fmt = _layout(net)
     c = 1 if bpp == 1 else 3
-    plane[:c] = torch.from_numpy(bits.reshape(c, height, width))
-    return plane
+    offsets = np.cumsum([0] + [_raw_bits(h, w, bpp) for _, _, h, w in cell_list])
+    stego = cover.clone()
+    for h, w, idx in _batches(cell_list):
+        crops = torch.stack([cover[:, t:t + h, l:l + w] for t, l, _, _ in (cell_list[i] for i in idx)])
+        planes = torch.zeros(len(idx), 3, h, w, dtype=torch.uint8)
+        for k, i in enumerate(idx):
+            planes[k, :c] = torch.from_numpy(bits[offsets[i]:offsets[i + 1]].reshape(c, h, w))
+        out = net(fmt(crops), fmt(secret_map_of(planes, bpp).to(cover.device)))[0]
+        for k, i in enumerate(idx):
+            t, l = cell_list[i][:2]
+            stego[:, t:t + h, l:l + w] = out[k]
+    return quantize_8bit(stego)
 
 
-def _reveal_raw(model: StegoINN, stego: torch.Tensor, bpp: int, tile: int) -> np.ndarray:
-    from .stego import _inverse_tiled
+@torch.inference_mode()
+def _extract(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int) -> list[np.ndarray]:
+    """The raw bits (before error correction) the receiver reads from each of these cells."""
+    from .stego import _layout
 
-    values = _inverse_tiled(model, stego, torch.zeros_like(stego), tile)
+    fmt = _layout(net)
     c = 1 if bpp == 1 else 3
-    return values_to_bits(values[:c].cpu()).numpy().ravel()
+    out: list = [None] * len(cell_list)
+    for h, w, idx in _batches(cell_list):
+        crops = torch.stack([stego[:, t:t + h, l:l + w] for t, l, _, _ in (cell_list[i] for i in idx)])
+        values = net.inverse(fmt(crops), fmt(torch.zeros_like(crops)))[1][:, :c]
+        bits = values_to_bits(values.cpu()).numpy()
+        for k, i in enumerate(idx):
+            out[i] = bits[k].ravel()
+    return out
+
+
+def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: str | None,
+            up_to: int | None = None, read: list | None = None) -> tuple[bytes, dict]:
+    """What a receiver does: for each footprint from the smallest, try to decode the bits of its
+    cells; the first footprint whose header decodes gives the message (or its error). Cells are
+    read (network calls) ahead in doubling batches; ``read``: bits of the first cells, known already."""
+    sizes = [n for n in footprints(len(cell_list)) if up_to is None or n <= up_to]
+    read = list(read or [])
+    for n in sizes:
+        if n > len(read):
+            end = min(max(n, 2 * len(read)), sizes[-1])
+            read += _extract(net, stego, cell_list[len(read):end], bpp)
+        try:
+            message, info = ecc.decode(np.concatenate(read[:n]), password)
+        except ecc.NoHeaderError:
+            continue
+        return message, dict(info, cells=n)
+    raise ecc.NoHeaderError("no blind-mode message found: wrong password, an image without a message, or one "
+                            "that was altered after hiding (resized, cropped, re-encoded)")
+
+
+def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed):
+    """Hide with the fewest cells that hold the coded message, check as the receiver would, add
+    parity (:data:`NSYM_TRIES`) while the check fails. Returns ``(stego_8bit, info, ok)``: the last
+    attempt's image and whether its message comes back exact."""
+    height, width = cover.shape[-2:]
+    order = cells(height, width, password)
+    sizes = footprints(len(order))
+    stego, info = None, {}
+    for n_sym in ([nsym] if nsym else NSYM_TRIES):
+        need = ecc.coded_length(len(message), n_sym)
+        fit = [n for n in sizes if _cell_bits(order[:n], cfg.bpp) // 8 >= need]
+        if not fit:
+            break
+        used = order[:fit[0]]
+        bits = ecc.encode(message, _cell_bits(used, cfg.bpp), password, n_sym, filler_seed)
+        stego = _embed(net, cover, used, bits, cfg.bpp)
+        read = _extract(net, stego, used, cfg.bpp)
+        info = {"nsym": n_sym, "raw_errors": int((np.concatenate(read) != bits).sum()), "raw_bits": int(bits.size),
+                "cells": len(used), "of_cells": len(order), "footprint": _cell_bits(used, 1) / (height * width),
+                "capacity": blind_capacity(height, width, cfg.bpp, n_sym)}
+        try:
+            if _decode(net, stego, order, cfg.bpp, password, up_to=len(used), read=read)[0] == message:
+                return stego, info, True
+        except ecc.BlindRevealError:
+            pass
+    return stego, info, False
 
 
 def blind_hide(cover, message, model=None, password: str | None = None, nsym: int | None = None,
-               filler_seed=None, tile: int = 256) -> tuple[Image.Image, dict]:
+               filler_seed=None) -> tuple[Image.Image, dict]:
     """Hide ``message`` (bytes or text) in ``cover`` (PIL image or path) so that the stego PNG alone
     (with the network and the password, if any) reveals it. Returns ``(stego_image, info)``.
 
     ``model`` is a ``(network, BlindConfig)`` pair from :func:`load_blind_model` (default: the
-    shipped one). Hide reveals its own 8-bit stego image and checks the message comes back; if the
-    code cannot correct that image's bit errors it tries more parity (:data:`NSYM_TRIES`) and fails
-    with a clear error if none is enough. ``info``: ``nsym``, ``raw_errors`` (bits wrong before
-    correction), ``capacity`` (net bytes at that ``nsym``)."""
-    from .stego import _forward_tiled, _model_device, open_cover
+    shipped one). The message goes into the fewest cells that hold it (see :data:`CELL`); the rest
+    of the image is untouched. Hide reveals its own 8-bit stego image as a receiver would and checks
+    that the message comes back; if the code cannot correct that image's bit errors it tries more
+    parity (:data:`NSYM_TRIES`) and fails with a clear error if none is enough. ``info``: ``nsym``,
+    ``raw_errors`` (bits wrong before correction) of ``raw_bits``, ``cells`` used ``of_cells``,
+    ``footprint`` (share of the pixels in used cells), ``capacity`` (net bytes of the whole image
+    at that ``nsym``)."""
+    from .stego import _model_device, open_cover
 
     if isinstance(message, str):
         message = message.encode("utf-8")
@@ -245,39 +368,28 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     net, cfg = model if model is not None else load_blind_model()
     image = open_cover(cover)
     width, height = image.size
-    raw_bits = _raw_bits(height, width, cfg.bpp)
     cap = blind_capacity(height, width, cfg.bpp, nsym or NSYM_TRIES[0])
     if len(message) > cap:
         raise CapacityError(f"the message is {len(message)} bytes but this {width} x {height} cover holds at most "
                             f"{cap} bytes in blind mode; use a larger cover or a shorter message")
-    device = _model_device(net)
-    cover_t = pil_to_tensor(image).to(device)
-    tries = [nsym] if nsym else [n for n in NSYM_TRIES if ecc.coded_length(len(message), n) <= raw_bits // 8]
-    for n in tries:
-        bits = ecc.encode(message, raw_bits, password, n, filler_seed)
-        stego, _ = _forward_tiled(net, cover_t, secret_map_of(_plane(bits, height, width, cfg.bpp)[None], cfg.bpp)[0]
-                                  .to(device), tile)
-        stego_8bit = quantize_8bit(stego)
-        got = _reveal_raw(net, stego_8bit, cfg.bpp, tile)
-        try:
-            if ecc.decode(got, password)[0] == message:
-                return tensor_to_pil(stego_8bit), {"nsym": n, "raw_errors": int((got != bits).sum()),
-                                                   "capacity": blind_capacity(height, width, cfg.bpp, n)}
-        except ecc.BlindRevealError:
-            pass
-    raise ValueError(f"blind mode cannot carry this message exactly in this cover (too many bit errors even "
-                     f"with {tries[-1] if tries else nsym} parity bytes per block); use a shorter message or "
-                     "another cover, or key mode")
+    stego, info, ok = _hide(net, cfg, pil_to_tensor(image).to(_model_device(net)), message, password, nsym,
+                            filler_seed)
+    if not ok:
+        raise ValueError(f"blind mode cannot carry this message exactly in this cover (too many bit errors even "
+                         f"with {info.get('nsym', nsym)} parity bytes per block); use a shorter message or "
+                         "another cover, or key mode")
+    return tensor_to_pil(stego), info
 
 
-def blind_reveal(stego, model=None, password: str | None = None, tile: int = 256, return_info: bool = False):
+def blind_reveal(stego, model=None, password: str | None = None, return_info: bool = False):
     """The message hidden in ``stego`` (PIL image or path) by :func:`blind_hide`: the exact bytes, or
-    :class:`helpers.ecc.BlindRevealError` (wrong password, no message, too many errors)."""
+    :class:`helpers.ecc.BlindRevealError` (wrong password, no message, too many errors). ``info``
+    (with ``return_info``): bytes ``corrected``, ``nsym``, ``length``, ``cells`` used."""
     from .stego import _model_device, _read_image
 
     net, cfg = model if model is not None else load_blind_model()
     image = stego if isinstance(stego, Image.Image) else _read_image(stego, "stego image")
     image = pil_to_rgb8(image)
     x = pil_to_tensor(image).to(_model_device(net))
-    message, info = ecc.decode(_reveal_raw(net, x, cfg.bpp, tile), password)
+    message, info = _decode(net, x, cells(x.shape[-2], x.shape[-1], password), cfg.bpp, password)
     return (message, info) if return_info else message

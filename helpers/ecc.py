@@ -29,7 +29,7 @@ import numpy as np
 from reedsolo import ReedSolomonError, RSCodec
 
 MAGIC = b"INNB"
-VERSION = 1
+VERSION = 2  # 2: the bits live in 32 x 32 cells, only as many as the message needs (helpers.blind)
 HEADER = struct.Struct(">4sBBII2x")  # magic, version, nsym, length, CRC-32, 2 reserved bytes: 16 bytes
 HEADER_NSYM = 32
 HEADER_BYTES = HEADER.size + HEADER_NSYM  # 48
@@ -42,6 +42,11 @@ BLOCK = 255  # a Reed-Solomon codeword over GF(256): data + parity <= 255 bytes
 class BlindRevealError(ValueError):
     """No blind-mode message could be decoded exactly (wrong password, not a stego image, too
     many bit errors)."""
+
+
+class NoHeaderError(BlindRevealError):
+    """No header decodes from these bits: no message here (or a wrong password). Blind mode's
+    reveal tries the next footprint when it sees this."""
 
 
 def _check_nsym(nsym: int) -> None:
@@ -71,9 +76,10 @@ def _stream(password: str | None, what: bytes, n: int) -> bytes:
     return hashlib.shake_256(what + b"|" + key).digest(n)
 
 
-def permutation(n: int, password: str | None) -> np.ndarray:
-    """The order in which the ``n`` bits are placed (a permutation of ``range(n)``), from the password."""
-    keys = np.frombuffer(_stream(password, b"permutation", 8 * n), dtype="<u8")
+def permutation(n: int, password: str | None, what: bytes = b"permutation") -> np.ndarray:
+    """The order in which the ``n`` bits are placed (a permutation of ``range(n)``), from the password
+    (``what`` names the use, so that different orders from one password are independent)."""
+    keys = np.frombuffer(_stream(password, what, 8 * n), dtype="<u8")
     return np.argsort(keys, kind="stable")
 
 
@@ -118,14 +124,14 @@ def decode(bits, password: str | None = None) -> tuple[bytes, dict]:
     try:
         header, _, fixed = RSCodec(HEADER_NSYM).decode(data[:HEADER_BYTES])
     except ReedSolomonError:
-        raise BlindRevealError(nothing) from None
+        raise NoHeaderError(nothing) from None
     magic, version, nsym, length, crc = HEADER.unpack(bytes(header))
     if magic != MAGIC:
-        raise BlindRevealError(nothing)
+        raise NoHeaderError(nothing)
     if version != VERSION:
         raise BlindRevealError(f"blind-mode format version {version}; this program reads version {VERSION}")
     if not 2 <= nsym <= 128 or nsym % 2 or coded_length(length, nsym) > len(data):
-        raise BlindRevealError(nothing)
+        raise NoHeaderError(nothing)
     corrected = len(fixed)
     message = b""
     if length:

@@ -11,8 +11,8 @@ from PIL import Image
 
 from helpers import ecc
 from helpers.__main__ import main
-from helpers.blind import (BlindConfig, blind_capacity, blind_hide, blind_reveal, build_blind_model, load_blind,
-                           load_blind_model, save_blind, train_blind)
+from helpers.blind import (BlindConfig, blind_capacity, blind_hide, blind_reveal, build_blind_model, cells, footprints,
+                           load_blind, load_blind_model, save_blind, train_blind)
 from helpers.data import SAMPLES_DIR, ImageFolder, list_samples, load_image, pil_to_tensor
 from helpers.metrics import psnr
 
@@ -106,6 +106,53 @@ def test_blind_reveal_of_an_altered_image_is_exact_or_an_error():
             assert blind_reveal(image) == msg, name
         except ecc.BlindRevealError:
             pass
+
+
+def test_a_short_message_changes_only_the_cells_it_needs(tmp_path):
+    """Hide uses the fewest 32 x 32 cells (the first of the password's order) that hold the coded
+    message; every pixel outside them is the cover's, and PSNR falls as the footprint grows."""
+    path = HELD_OUT[0]
+    cover = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    order = cells(128, 128, "pw")
+    assert sorted(order) == sorted(cells(128, 128, None)) and order != cells(128, 128, None)
+    previous = None
+    for n_bytes, n_cells in ((5, 1), (300, 4), (1000, 10)):
+        stego, info = blind_hide(path, _message(n_bytes), password="pw")
+        assert info["cells"] == n_cells and info["footprint"] == n_cells / 16
+        diff = np.abs(np.asarray(stego).astype(int) - cover).sum(2)
+        inside = np.zeros_like(diff, dtype=bool)
+        for t, l, h, w in order[:n_cells]:
+            inside[t:t + h, l:l + w] = True
+        assert diff[~inside].sum() == 0 and diff[inside].sum() > 0
+        stego.save(tmp_path / "s.png")
+        message, got = blind_reveal(tmp_path / "s.png", password="pw", return_info=True)
+        assert message == _message(n_bytes) and got["cells"] == n_cells
+        value = psnr(load_image(path), pil_to_tensor(stego))
+        assert previous is None or value < previous
+        previous = value
+
+
+@pytest.mark.parametrize("size", [(20, 17), (100, 70), (65, 130)])
+def test_odd_sizes_and_edge_cells(size, tmp_path):
+    """Covers whose sides are no multiple of 32: the last row and column of cells take the rest."""
+    w, h = size
+    assert sum(ch * cw for _, _, ch, cw in cells(h, w)) == h * w
+    assert all(32 <= ch < 64 and 32 <= cw < 64 for _, _, ch, cw in cells(h, w)) or min(h, w) < 32
+    cover = Image.open(HELD_OUT[1]).convert("RGB").resize(size)
+    cover.save(tmp_path / "c.png")
+    msg = _message(blind_capacity(h, w))
+    if not msg:
+        with pytest.raises(ecc.BlindRevealError):
+            blind_reveal(cover)
+        return
+    stego, info = blind_hide(tmp_path / "c.png", msg)
+    assert info["cells"] == info["of_cells"] and blind_reveal(stego) == msg
+
+
+def test_footprints():
+    assert footprints(16) == list(range(1, 17))
+    assert footprints(1) == [1]
+    assert footprints(1000)[:3] == [63, 125, 188] and footprints(1000)[-1] == 1000
 
 
 def test_blind_capacity_errors():
