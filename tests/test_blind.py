@@ -85,9 +85,9 @@ def test_blind_hide_reveal_full_capacity_on_unseen_photos(path, tmp_path):
     stego, info = blind_hide(path, msg, password="pw")
     stego.save(tmp_path / "s.png")
     assert blind_reveal(tmp_path / "s.png", password="pw") == msg
-    # measured on these crops: 28.0-35.9 dB (the 38 dB target is not met yet: see notebook 09)
-    assert psnr(load_image(path), pil_to_tensor(stego)) > 27
-    assert info["nsym"] == 32 and info["raw_errors"] < 40
+    # all ten held-out crops at this payload: mean 38.6 dB, min 35.9 dB (benchmarks/blind_payloads.py)
+    assert psnr(load_image(path), pil_to_tensor(stego)) > 34
+    assert info["nsym"] == 32 and info["raw_errors"] < 80  # raw bit error rate up to 1.9e-3: about 31 bits
 
 
 def test_blind_reveal_of_an_altered_image_is_exact_or_an_error():
