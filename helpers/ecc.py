@@ -1,13 +1,14 @@
 """The payload layer of blind mode: exact recovery or a loud failure from noisy bits (notebook 09).
 
-A blind-mode network gets a few bits wrong (its raw bit error rate is about 1e-4 on the bundled
+A blind-mode network gets a few bits wrong (its raw bit error rate is 1e-4 to 1e-3 on the bundled
 photos). This layer turns "almost right" into "exactly right or an error"::
 
     header (16 bytes: magic INNB, version, parity size, length, CRC-32 of the message)
         -> Reed-Solomon, 32 parity bytes                 -> 48 bytes
     message -> Reed-Solomon in blocks of 255 bytes, ``nsym`` parity bytes each (default 32: any 16
         wrong bytes per block are corrected)
-    random filler up to the cover's raw capacity (so the image does not reveal the length)
+    random filler up to the raw capacity of the cells used (helpers.blind puts a message in as
+        few 32 x 32 cells as hold it; inside them the filler hides the length)
     everything XOR a keystream, then the bits put in a permuted order
 
 The keystream and the permutation come from SHAKE-256 of the password (or of a fixed public
