@@ -78,6 +78,7 @@ def main(argv=None) -> int:
             before = state["notes"]
         cfg = BlindConfig(crop=a.crop, batch_size=a.batch, **({"lr": a.lr} if a.lr else {}),
                           **({"alpha": a.alpha} if a.alpha else {}))
+
         def describe(steps, seconds):
             notes = (f"blind mode, {steps} steps at batch {a.batch} on {a.crop} x {a.crop} random crops of the "
                      f"bundled photos (held-out sources {a.held_out}), lr {cfg.lr:g}, alpha {cfg.alpha:g}, "
