@@ -130,6 +130,7 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
         raise ValueError("train_mask must mark some covers for the detector to train on and leave some held out")
     n, h, w, _ = covers_u8.shape
     covers = uint8_to_batch(covers_u8)
+    mask = torch.from_numpy(train_mask)
     net_device = next(net.parameters()).device
     rng = np.random.default_rng(seed)
     raw_bits = h * w if cfg.bpp == 1 else 3 * h * w
@@ -167,8 +168,8 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
             row["psnr"] = float(psnr_per_image(covers, st).mean())
             row["ssim"] = float(ssim_per_image(covers, st).mean())
             row["auc_fused"] = auc(cover_scores, [estimate(s)["fused"] for s in stegos])
-            det = train_detector(uint8_to_batch(covers_u8[train_mask]), uint8_to_batch(stegos[train_mask]), steps=detector_steps,
-                                 arch="xunet", device=device, progress=progress, crop=min(64, h, w), seed=seed)
-            row["detector_accuracy"] = detection_accuracy(det, uint8_to_batch(covers_u8[~train_mask]), uint8_to_batch(stegos[~train_mask]))
+            det = train_detector(covers[mask], st[mask], steps=detector_steps, arch="xunet", device=device,
+                                 progress=progress, crop=min(64, h, w), seed=seed)
+            row["detector_accuracy"] = detection_accuracy(det, covers[~mask], st[~mask])
             rows.append(row)
     return rows

@@ -258,6 +258,11 @@ def _batches(cell_list):
             yield h, w, idx[k:k + per]
 
 
+def _crops(image: torch.Tensor, cell_list, idx) -> torch.Tensor:
+    """The cells ``idx`` of ``image`` ``(3, H, W)`` (all of one shape) as a batch."""
+    return torch.stack([image[:, t:t + h, l:l + w] for t, l, h, w in (cell_list[i] for i in idx)])
+
+
 @torch.inference_mode()
 def _embed(net: StegoINN, cover: torch.Tensor, cell_list, bits: np.ndarray, bpp: int) -> torch.Tensor:
     """The 8-bit stego image: ``bits`` (in cell order, each cell's channel-major raster) hidden in
@@ -269,7 +274,7 @@ def _embed(net: StegoINN, cover: torch.Tensor, cell_list, bits: np.ndarray, bpp:
     offsets = np.cumsum([0] + [_raw_bits(h, w, bpp) for _, _, h, w in cell_list])
     stego = cover.clone()
     for h, w, idx in _batches(cell_list):
-        crops = torch.stack([cover[:, t:t + h, l:l + w] for t, l, _, _ in (cell_list[i] for i in idx)])
+        crops = _crops(cover, cell_list, idx)
         planes = torch.zeros(len(idx), 3, h, w, dtype=torch.uint8)
         for k, i in enumerate(idx):
             planes[k, :c] = torch.from_numpy(bits[offsets[i]:offsets[i + 1]].reshape(c, h, w))
@@ -289,7 +294,7 @@ def _extract(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int) -> list[np
     c = 1 if bpp == 1 else 3
     out: list = [None] * len(cell_list)
     for h, w, idx in _batches(cell_list):
-        crops = torch.stack([stego[:, t:t + h, l:l + w] for t, l, _, _ in (cell_list[i] for i in idx)])
+        crops = _crops(stego, cell_list, idx)
         values = net.inverse(fmt(crops), fmt(torch.zeros_like(crops)))[1][:, :c]
         bits = values_to_bits(values.cpu()).numpy()
         for k, i in enumerate(idx):
@@ -313,8 +318,7 @@ def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: s
         except ecc.NoHeaderError:
             continue
         return message, dict(info, cells=n)
-    raise ecc.NoHeaderError("no blind-mode message found: wrong password, an image without a message, or one "
-                            "that was altered after hiding (resized, cropped, re-encoded)")
+    raise ecc.NoHeaderError(ecc.NO_MESSAGE)
 
 
 def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed):

@@ -45,6 +45,10 @@ class BlindRevealError(ValueError):
     many bit errors)."""
 
 
+NO_MESSAGE = ("no blind-mode message found: wrong password, an image without a message, or one that was "
+              "altered after hiding (resized, cropped, re-encoded)")
+
+
 class NoHeaderError(BlindRevealError):
     """No header decodes from these bits: no message here (or a wrong password). Blind mode's
     reveal tries the next footprint when it sees this."""
@@ -120,19 +124,17 @@ def decode(bits, password: str | None = None) -> tuple[bytes, dict]:
     bits = bits[permutation(n, password)]
     bits ^= np.unpackbits(np.frombuffer(_stream(password, b"whiten", (n + 7) // 8), dtype=np.uint8))[:n]
     data = np.packbits(bits[: n - n % 8]).tobytes()
-    nothing = ("no blind-mode message found: wrong password, an image without a message, or one that was "
-               "altered after hiding (resized, cropped, re-encoded)")
     try:
         header, _, fixed = RSCodec(HEADER_NSYM).decode(data[:HEADER_BYTES])
     except ReedSolomonError:
-        raise NoHeaderError(nothing) from None
+        raise NoHeaderError(NO_MESSAGE) from None
     magic, version, nsym, length, crc = HEADER.unpack(bytes(header))
     if magic != MAGIC:
-        raise NoHeaderError(nothing)
+        raise NoHeaderError(NO_MESSAGE)
     if version != VERSION:
         raise BlindRevealError(f"blind-mode format version {version}; this program reads version {VERSION}")
     if not 2 <= nsym <= 128 or nsym % 2 or coded_length(length, nsym) > len(data):
-        raise NoHeaderError(nothing)
+        raise NoHeaderError(NO_MESSAGE)
     corrected = len(fixed)
     message = b""
     if length:
