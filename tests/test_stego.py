@@ -19,7 +19,7 @@ from PIL import Image
 from helpers.data import list_samples
 from helpers.payload import CapacityError, capacity_bytes
 from helpers.stego import (HEADER, MIN_SIDE, CoverConverted, Key, KeyFileError, RevealError, capacity, frame, hide,
-                           load_model, model_fingerprint, reveal, save_png, unframe)
+                           hide_and_check, load_model, model_fingerprint, reveal, save_png, unframe)
 
 FULL = os.environ.get("INN_STEGO_FULL_TESTS") == "1"
 PHOTOS = list_samples(None)
@@ -113,6 +113,18 @@ def test_without_its_corrections_a_random_network_fails_loudly(random_inn, tmp_p
     key.corrections = key.corrections[:0]
     with pytest.raises(RevealError):
         reveal(stego, key, model)
+
+
+def test_hide_and_check_reports_the_networks_own_recovery_accuracy(random_inn, tmp_path):
+    """hide's check is a reveal: it reads the message back exactly, and its raw RA counts the bits
+    the key has to correct (the dashboard shows it instead of revealing a second time)."""
+    model = random_inn(seed=1)
+    message = message_for(capacity(128, 128, 3), "random")
+    stego, key, check = hide_and_check(PHOTOS[0], message, model, bpp=3, filler_seed=1)
+    assert check["message"] == message and check["errors"] == key.corrections.size > 0
+    assert check["raw_ra"] == 1 - key.corrections.size / (capacity_bytes(128, 128, 3) * 8) < 1
+    save_png(stego, tmp_path / "stego.png")
+    assert reveal(tmp_path / "stego.png", key, model) == check["message"]
 
 
 def test_hide_accepts_pil_images_and_text(tmp_path):
