@@ -12,7 +12,7 @@ from PIL import Image
 from helpers import ecc
 from helpers.__main__ import main
 from helpers.blind import (BlindConfig, blind_capacity, blind_hide, blind_reveal, build_blind_model, cells, footprints,
-                           load_blind, load_blind_model, save_blind, train_blind)
+                           load_blind, load_blind_model, raw_bit_error_rate, save_blind, train_blind)
 from helpers.data import SAMPLES_DIR, ImageFolder, list_samples, load_image, pil_to_tensor
 from helpers.metrics import psnr
 
@@ -88,6 +88,17 @@ def test_blind_hide_reveal_full_capacity_on_unseen_photos(path, tmp_path):
     # all ten held-out crops at this payload: mean 38.6 dB, min 35.9 dB (benchmarks/blind_payloads.py)
     assert psnr(load_image(path), pil_to_tensor(stego)) > 34
     assert info["nsym"] == 32 and info["raw_errors"] < 80  # raw bit error rate up to 1.9e-3: about 31 bits
+
+
+def test_raw_bit_error_rate_measures_the_layout_hide_uses():
+    """The training report's figures (random bits in every 32 x 32 cell) agree with what hide does
+    at full capacity on the same cover."""
+    cover = load_image(HELD_OUT[0])
+    net, cfg = load_blind_model()
+    report = raw_bit_error_rate(net, cover[None], cfg.bpp, seed=1)
+    stego, info = blind_hide(HELD_OUT[0], _message(blind_capacity(128, 128), seed=3))
+    assert info["cells"] == info["of_cells"] == 16
+    assert report["max_ber"] < 2e-3 and abs(report["psnr"][0] - psnr(cover, pil_to_tensor(stego))) < 1
 
 
 def test_blind_reveal_of_an_altered_image_is_exact_or_an_error():
