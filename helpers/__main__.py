@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "mode: what the blind network was trained for)")
     p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt, "
                                                          "blind mode data/checkpoints/blind.pt)")
+    p.add_argument("--all-cells", action="store_true",
+                   help="blind mode: spread the message over every cell of the image, so the changed area does "
+                        "not give away its length (costs PSNR for a short message)")
     p.add_argument("--force", action="store_true", help="replace existing output files")
 
     p = sub.add_parser("reveal", help="reveal the message of a stego image (with its key in key mode)",
@@ -197,6 +200,8 @@ def _hide(args) -> int:
         message = args.text.encode("utf-8")
     if args.mode == "blind":
         return _hide_blind(args, message, out)
+    if args.all_cells:
+        raise UsageError("--all-cells belongs to blind mode (key mode always uses the whole image); add --mode blind")
     args.bpp = args.bpp or 3
     model = load_model(args.checkpoint)
     with warnings.catch_warnings(record=True) as caught:
@@ -226,7 +231,7 @@ def _hide_blind(args, message: bytes, out: Path) -> int:
     model = _blind_model(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        stego, info = blind_hide(args.cover, message, model, password=args.password)
+        stego, info = blind_hide(args.cover, message, model, password=args.password, all_cells=args.all_cells)
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
     save_png(stego, out)

@@ -321,13 +321,14 @@ def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: s
     raise ecc.NoHeaderError(ecc.NO_MESSAGE)
 
 
-def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed):
-    """Hide with the fewest cells that hold the coded message, check as the receiver would, add
-    parity (:data:`NSYM_TRIES`) while the check fails. Returns ``(stego_8bit, info, ok)``: the last
-    attempt's image and whether its message comes back exact."""
+def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed,
+          all_cells: bool = False):
+    """Hide with the fewest cells that hold the coded message (every cell with ``all_cells``), check
+    as the receiver would, add parity (:data:`NSYM_TRIES`) while the check fails. Returns
+    ``(stego_8bit, info, ok)``: the last attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
-    sizes = footprints(len(order))
+    sizes = footprints(len(order))[-1:] if all_cells else footprints(len(order))
     stego, info = None, {}
     for n_sym in ([nsym] if nsym else NSYM_TRIES):
         need = ecc.coded_length(len(message), n_sym)
@@ -350,7 +351,7 @@ def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, 
 
 
 def blind_hide(cover, message, model=None, password: str | None = None, nsym: int | None = None,
-               filler_seed=None) -> tuple[Image.Image, dict]:
+               filler_seed=None, all_cells: bool = False) -> tuple[Image.Image, dict]:
     """Hide ``message`` (bytes or text) in ``cover`` (PIL image or path) so that the stego PNG alone
     (with the network and the password, if any) reveals it. Returns ``(stego_image, info)``.
 
@@ -361,7 +362,11 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     parity (:data:`NSYM_TRIES`) and fails with a clear error if none is enough. ``info``: ``nsym``,
     ``raw_errors`` (bits wrong before correction) of ``raw_bits``, ``cells`` used ``of_cells``,
     ``footprint`` (share of the pixels in used cells), ``capacity`` (net bytes of the whole image
-    at that ``nsym``)."""
+    at that ``nsym``).
+
+    The cells a message changes tell anyone who can find them its length, to within a sixteenth
+    of the capacity. ``all_cells=True`` spreads it (and random filler) over every cell instead: the
+    changed area no longer depends on the length, at the PSNR of a full payload (notebook 09)."""
     from .stego import _model_device, open_cover
 
     if isinstance(message, str):
@@ -377,7 +382,7 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
         raise CapacityError(f"the message is {len(message)} bytes but this {width} x {height} cover holds at most "
                             f"{cap} bytes in blind mode; use a larger cover or a shorter message")
     stego, info, ok = _hide(net, cfg, pil_to_tensor(image).to(_model_device(net)), message, password, nsym,
-                            filler_seed)
+                            filler_seed, all_cells)
     if not ok:
         raise ValueError(f"blind mode cannot carry this message exactly in this cover (too many bit errors even "
                          f"with {info.get('nsym', nsym)} parity bytes per block); use a shorter message or "

@@ -143,6 +143,24 @@ def test_a_short_message_changes_only_the_cells_it_needs(tmp_path):
         previous = value
 
 
+def test_all_cells_hides_the_length_of_a_short_message(tmp_path):
+    """With all_cells a short message (and filler) covers every cell, so the changed area no longer
+    tells its length; it still reveals exactly, through the CLI too."""
+    path = HELD_OUT[0]
+    cover = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    stego, info = blind_hide(path, b"short", password="pw", all_cells=True)
+    assert info["cells"] == info["of_cells"] == 16 and info["footprint"] == 1
+    assert (np.abs(np.asarray(stego).astype(int) - cover).sum(2) > 0).mean() > 0.5  # changes everywhere
+    out = tmp_path / "s.png"
+    assert main(["hide", str(path), "--text", "short", "--out", str(out), "--mode", "blind", "--password", "pw",
+                 "--all-cells"]) == 0
+    message, got = blind_reveal(out, password="pw", return_info=True)
+    assert message == b"short" and got["cells"] == 16
+    assert main(["hide", str(path), "--text", "x", "--out", str(tmp_path / "k.png"), "--key", str(tmp_path / "k"),
+                 "--all-cells"]) == 2  # key mode: a usage error, nothing written
+    assert not (tmp_path / "k.png").exists()
+
+
 @pytest.mark.parametrize("size", [(20, 17), (100, 70), (65, 130)])
 def test_odd_sizes_and_edge_cells(size, tmp_path):
     """Covers whose sides are no multiple of 32: the last row and column of cells take the rest."""
