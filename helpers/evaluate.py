@@ -280,12 +280,13 @@ def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, 
 
 
 @torch.no_grad()
-def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None, batch: int = 8) -> np.ndarray:
+def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None, batch: int = 2) -> np.ndarray:
     """8-bit stego images ``(N, H, W, 3)`` uint8 of ``covers`` (same shape), each with fresh
     random bits at the method's full capacity: what the steganalysis of notebook 08 looks at.
     ``lsb``: 1 bpp; ``inn``: 3 bpp with the mapping module; ``rehman`` (1 bpp) and ``hinet``
     (3 bpp): the shipped baselines (:data:`SHIPPED`) unless ``checkpoint`` names another. Networks
-    run their forward pass only, in batches."""
+    run their forward pass only, in batches of ``batch`` (2 is the fastest on a 2-core CPU: the
+    paper's network made 12 stego images in 7.4 s at batch 2, 10.6 s at batch 8)."""
     covers = np.asarray(covers)
     rng = np.random.default_rng(seed)
     n, h, w, _ = covers.shape
