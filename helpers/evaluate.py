@@ -230,7 +230,8 @@ def markdown_tables(rows, dataset: str = "coco", nomap_retrained: bool = False) 
     def ours(m, key):
         return _mean_std(s[m][key]) if m in s else "not run"
 
-    lines = [f"### Table 1: PSNR and SSIM (cover vs 8-bit stego), ours on {dataset} images vs the paper", "",
+    paper = {"coco": "COCO-2017", "voc": "Pascal VOC 2012"}.get(dataset, dataset)
+    lines = [f"### Table 1: PSNR and SSIM (cover vs 8-bit stego): ours on the images given, the paper's on {paper}", "",
              "| method | n | PSNR (dB), ours | PSNR, paper | SSIM, ours | SSIM, paper |", "|---|---|---|---|---|---|"]
     for m in ("lsb", "rehman", "hinet", "inn"):
         lines.append(f"| {NAMES[m]} | {s[m]['n'] if m in s else '-'} | {ours(m, 'psnr')} | {PAPER['psnr'][m][col]} | "
