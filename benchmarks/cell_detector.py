@@ -55,7 +55,8 @@ def main() -> int:
     start = time.perf_counter()
     files = [p for p in list_samples() if "_128x128_" in p.name]
     train_files, _ = split_by_source(files, HELD_OUT)
-    is_train = np.array([f in set(train_files) for f in files])
+    train_files = set(train_files)
+    is_train = np.array([f in train_files for f in files])
     covers = torch.stack([load_image(p) for p in files])
     model = load_blind_model()
     grid = cells(128, 128)  # every cell; order does not matter for scoring

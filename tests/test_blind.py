@@ -143,7 +143,7 @@ def test_a_short_message_changes_only_the_cells_it_needs(tmp_path):
         previous = value
 
 
-def test_all_cells_hides_the_length_of_a_short_message(tmp_path):
+def test_all_cells_hides_the_length_of_a_short_message(tmp_path, capsys):
     """With all_cells a short message (and filler) covers every cell, so the changed area no longer
     tells its length; it still reveals exactly, through the CLI too."""
     path = HELD_OUT[0]
@@ -158,7 +158,7 @@ def test_all_cells_hides_the_length_of_a_short_message(tmp_path):
     assert message == b"short" and got["cells"] == 16
     assert main(["hide", str(path), "--text", "x", "--out", str(tmp_path / "k.png"), "--key", str(tmp_path / "k"),
                  "--all-cells"]) == 2  # key mode: a usage error, nothing written
-    assert not (tmp_path / "k.png").exists()
+    assert "--all-cells belongs to blind mode" in capsys.readouterr().err and not (tmp_path / "k.png").exists()
 
 
 @pytest.mark.parametrize("size", [(20, 17), (100, 70), (65, 130)])
