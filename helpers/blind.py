@@ -164,7 +164,6 @@ def load_blind(path, map_location="cpu"):
     return model.eval(), cfg, state
 
 
-@torch.no_grad()
 def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: int = 0) -> dict:
     """Random bits in every cell of each cover ``(N, 3, H, W)`` (the layout :func:`blind_hide` uses
     at full capacity), rounded to 8 bits, read back with z = 0: the raw bit error rate per image
@@ -328,7 +327,9 @@ def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, 
     ``(stego_8bit, info, ok)``: the last attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
-    sizes = footprints(len(order))[-1:] if all_cells else footprints(len(order))
+    sizes = footprints(len(order))
+    if all_cells:
+        sizes = sizes[-1:]
     stego, info = None, {}
     for n_sym in ([nsym] if nsym else NSYM_TRIES):
         need = ecc.coded_length(len(message), n_sym)
