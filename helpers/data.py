@@ -19,6 +19,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Where the bundled data lives; set ``INN_STEGO_DATA`` to use another folder.
 DATA_DIR = Path(os.environ.get("INN_STEGO_DATA", REPO_ROOT / "data"))
 SAMPLES_DIR = DATA_DIR / "samples"
+#: Source photos whose crops no shipped network was trained on: the held-out images of every
+#: figure about the shipped networks (``data/checkpoints/README.md``).
+SHIPPED_HELD_OUT = ("coffee", "rocket")
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -44,6 +47,32 @@ def list_samples(size: tuple[int, int] | None = (128, 128)) -> list[Path]:
         tag = f"_{size[0]}x{size[1]}_"
         paths = [p for p in paths if tag in p.name]
     return paths
+
+
+def bundled_training_set(dest, held_out=SHIPPED_HELD_OUT, n: int = 1000, min_side: int = 128) -> Path:
+    """Link the bundled photos of every source but ``held_out`` (those at least ``min_side`` on each
+    side) round-robin into ``n`` files in ``dest``, so that an epoch over the folder is as long as
+    one over the 1000-image COCO subset; this is how the shipped networks were trained (notebook 05,
+    ``benchmarks/gpu_run.sh``). Copies where the file system refuses links. Returns ``dest``."""
+    import shutil
+
+    from .detectors import split_by_source
+
+    files = [p for p in split_by_source(list_samples(size=None), held_out)[0]
+             if min(Image.open(p).size) >= min_side]
+    if not files:
+        raise ValueError(f"no bundled photo of at least {min_side} px outside {held_out}")
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        src = files[i % len(files)]
+        link = dest / f"{i:04d}_{src.name}"
+        if not link.exists():
+            try:
+                os.symlink(src.resolve(), link)
+            except OSError:  # e.g. Windows without the right to make links
+                shutil.copyfile(src, link)
+    return dest
 
 
 def pil_to_rgb8(image: Image.Image) -> Image.Image:

@@ -43,13 +43,16 @@ class Source:
     md5: str
     prefix: str        # folder of the images inside the archive
     image_url: str = ""  # per-image address, ``{name}`` replaced by the file name (optional)
+    n_train: int = 1000  # the subset every notebook asks for: training images ...
+    n_eval: int = 1000   # ... and held-out evaluation images (one manifest per source, so one size)
 
 
 COCO_VAL2017 = Source("coco-val2017", "http://images.cocodataset.org/zips/val2017.zip", 815_585_330,
                       "442b8da7639aecaf257c1dceb8ba8c80", "val2017/",
                       "http://images.cocodataset.org/val2017/{name}")
+# The paper evaluates on VOC and never trains on it: no training images.
 VOC2012 = Source("voc2012", "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",
-                 1_999_639_040, "6cd6e144f989b92b3379bac3b3de84fd", "VOCdevkit/VOC2012/JPEGImages/")
+                 1_999_639_040, "6cd6e144f989b92b3379bac3b3de84fd", "VOCdevkit/VOC2012/JPEGImages/", n_train=0)
 MANIFEST_DIR = DATA_DIR / "manifests"
 
 
@@ -96,14 +99,21 @@ def _extract(archive: Path, members: dict, names, out_dir: Path) -> list:
     return hashes
 
 
-def prepare_subset(source: Source = COCO_VAL2017, cache_dir="~/.cache/inn-stego", out_dir=None,
-                   n_train: int = 1000, n_eval: int = 1000, seed: int = 2022, manifest_path=None,
+def prepare_subset(source: Source = COCO_VAL2017, cache_dir=None, out_dir=None,
+                   n_train: int | None = None, n_eval: int | None = None, seed: int = 2022, manifest_path=None,
                    url: str | None = None, progress: bool = True) -> dict:
     """Download ``source`` (cached, resumable, checksummed: :func:`helpers.download.download`),
     choose the subset (:func:`choose_subset`), extract it to ``out_dir/train`` and
-    ``out_dir/eval``, and write or check the manifest. ``url`` overrides the archive's address
-    (a mirror, or the tests' local server). Returns the manifest (a dict)."""
-    cache_dir = Path(cache_dir).expanduser()
+    ``out_dir/eval``, and write or check the manifest. ``n_train`` and ``n_eval`` default to the
+    source's own (``source.n_train``, ``source.n_eval``), so every notebook asks for the same subset
+    of a source and agrees with its manifest. ``cache_dir`` defaults to
+    :func:`helpers.settings.cache_dir`. ``url`` overrides the archive's address (a mirror, or the
+    tests' local server). Returns the manifest (a dict)."""
+    from .settings import cache_dir as default_cache
+
+    n_train = source.n_train if n_train is None else n_train
+    n_eval = source.n_eval if n_eval is None else n_eval
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache()
     out_dir = Path(out_dir) if out_dir is not None else cache_dir / source.name
     manifest_path = Path(manifest_path) if manifest_path is not None else MANIFEST_DIR / f"{source.name}_subset.json"
     archive = download(url or source.url, cache_dir / Path(source.url).name, size=source.size, md5=source.md5,

@@ -4,16 +4,19 @@ import hashlib
 import io
 import json
 import socket
+import tarfile
 import threading
 import warnings
 import zipfile
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from helpers.data import ImageFolder, list_samples
-from helpers.datasets import Source, choose_subset, fetch_from_manifest, prepare_subset
+from helpers.datasets import VOC2012, Source, choose_subset, fetch_from_manifest, prepare_subset
 from helpers.download import DownloadError, download
 
 
@@ -185,3 +188,32 @@ def test_choose_subset_is_seeded_and_disjoint():
     assert not set(a[0]) & set(a[1])
     with pytest.raises(ValueError, match="only 100"):
         choose_subset(names, 90, 20)
+
+
+def test_voc_subset_is_the_same_for_notebooks_04_and_07(server, tmp_path):
+    """VOC is evaluation only (the paper never trains on it): its subset is 0 training images and
+    n_eval evaluation images, asked for the same way by notebook 04 and notebook 07. Notebook 07 used
+    to ask for 1000 training images too, which differs from notebook 04's manifest and raised."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for k, path in enumerate(list_samples()[:8]):
+            jpg = io.BytesIO()
+            Image.open(path).save(jpg, "JPEG", quality=90)
+            info = tarfile.TarInfo(f"{VOC2012.prefix}2008_{k:06d}.jpg")
+            info.size = len(jpg.getvalue())
+            t.addfile(info, io.BytesIO(jpg.getvalue()))
+    data = buf.getvalue()
+    server.files["/voc.tar"] = data
+    voc_like = replace(VOC2012, url=server.url + "/voc.tar", size=len(data), md5=md5(data), n_eval=5)
+    kwargs = dict(cache_dir=tmp_path / "cache", manifest_path=tmp_path / "voc.json", progress=False)
+    first = prepare_subset(voc_like, **kwargs)    # notebook 04
+    second = prepare_subset(voc_like, **kwargs)   # notebook 07: the same call, checked against the manifest
+    assert first["train"] == second["train"] == [] and len(second["eval"]) == 5 and first["eval"] == second["eval"]
+    with pytest.raises(ValueError, match="differs from the manifest"):  # what notebook 07 used to ask for
+        prepare_subset(voc_like, n_train=1, **kwargs)
+    # and the notebooks ask for each source's own subset: no size of their own for a real source
+    for nb in ("07_comparison.ipynb", "08_steganalysis.ipynb"):
+        cells = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / nb).read_text())["cells"]
+        calls = [line for c in cells for line in "".join(c["source"]).splitlines() if "prepare_subset(" in line
+                 and not line.lstrip().startswith(("from", "#", "`"))]
+        assert calls and all("n_train" not in line and "n_eval" not in line for line in calls), calls

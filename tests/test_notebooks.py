@@ -24,10 +24,24 @@ def test_notebook_conventions(path):
     assert "Runtime budget" in title and "What you will learn" in title
     code = [c for c in cells if c["cell_type"] == "code"]
     assert all(not c.get("outputs") for c in code), "strip outputs before committing"
-    setup = "".join(code[0]["source"])
-    assert 'FAST = os.environ.get("INN_STEGO_FAST", "0") == "1"' in setup, "the visible fast-mode switch"
+    setup, settings = "".join(code[0]["source"]), "".join(code[1]["source"])
     assert '"google.colab" in sys.modules' in setup
     assert sum("google.colab" in "".join(c["source"]) for c in code) == 1, "exactly one setup cell"
+    assert "--no-deps" not in setup and "pip" not in setup.replace("colab_install.py", ""), \
+        "the setup cell installs through tools/colab_install.py only (it leaves Colab's own packages alone)"
+    # the settings cell, right after the setup cell: the one visible mode switch
+    assert settings.startswith("# Settings:") and '\nMODE = "auto"\n' in settings
+    assert "FAST = choose_mode(MODE, full_cpu_time=" in settings
+    assert sum("choose_mode(" in "".join(c["source"]) for c in code) == 1
+    # no hidden switches: the only environment variable a notebook touches is the cache folder the
+    # setup cell sets for Drive (README and helpers.settings name it); INN_STEGO_FAST is read by choose_mode
+    for c in code:
+        text = "".join(c["source"])
+        assert "os.environ.get" not in text and "os.getenv" not in text, text[:80]
+        assert text.count("os.environ[") == (c is code[0]) * text.count('os.environ["INN_STEGO_CACHE"] =')
+    if path.name[:2] in ("06", "07", "08", "09"):  # the network of notebook 05 (or the shipped one) is used downstream
+        assert '\nCHECKPOINT = "shipped"' in settings and "PAPER_CKPT = paper_checkpoint(CHECKPOINT)" in settings
+        assert all("load_model()" not in "".join(c["source"]) for c in code), "load_model(PAPER_CKPT)"
     tail = "".join("".join(c["source"]) for c in cells[-3:] if c["cell_type"] == "markdown")
     for heading in ("## Summary", "## Exercises", "## References"):
         assert heading in tail

@@ -1,0 +1,92 @@
+"""The settings cell's helpers: the mode a notebook runs in, the cache folder, the network notebooks
+06-09 load, and the training folder of bundled photos (held out by source)."""
+
+import csv
+
+import pytest
+
+from helpers.data import SAMPLES_DIR, SHIPPED_HELD_OUT, bundled_training_set
+from helpers.settings import SHIPPED_PAPER, cache_dir, choose_mode, paper_checkpoint
+from helpers.stego import load_model, model_fingerprint
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    monkeypatch.delenv("INN_STEGO_FAST", raising=False)
+    monkeypatch.delenv("INN_STEGO_CACHE", raising=False)
+    return monkeypatch
+
+
+def test_auto_is_fast_without_a_gpu_and_says_why(no_env, capsys):
+    assert choose_mode("auto", "about 2 min", gpu=False) is True
+    out = capsys.readouterr().out
+    assert out.startswith("fast mode: MODE = 'auto' and no GPU") and "MODE = 'full'" in out
+    assert "expect" not in out  # the full-mode time is for full mode only
+
+
+def test_auto_is_full_on_a_gpu(no_env, capsys):
+    assert choose_mode("auto", "about 2 min", gpu=True) is False
+    out = capsys.readouterr().out
+    assert out.startswith("full mode:") and "GPU" in out and "expect" not in out
+
+
+def test_full_on_a_cpu_says_how_long(no_env, capsys):
+    assert choose_mode("full", "about 19 min on a 2-core CPU", gpu=False) is False
+    assert capsys.readouterr().out.splitlines() == ["full mode: MODE = 'full'",
+                                                    "full mode without a GPU: expect about 19 min on a 2-core CPU"]
+    assert choose_mode("fast", gpu=True) is True
+
+
+def test_the_environment_overrides_mode_for_ci(no_env, capsys):
+    no_env.setenv("INN_STEGO_FAST", "1")
+    assert choose_mode("full", gpu=True) is True
+    assert "INN_STEGO_FAST=1" in capsys.readouterr().out
+    no_env.setenv("INN_STEGO_FAST", "0")
+    assert choose_mode("auto", gpu=False) is False
+
+
+def test_bad_settings_are_one_line_errors(no_env):
+    with pytest.raises(ValueError, match="MODE must be one of 'auto', 'fast', 'full', not 'quick'"):
+        choose_mode("quick")
+    no_env.setenv("INN_STEGO_FAST", "yes")
+    with pytest.raises(ValueError, match="INN_STEGO_FAST must be 1 .* not 'yes'"):
+        choose_mode("auto")
+
+
+def test_cache_dir(no_env, tmp_path):
+    assert str(cache_dir()).endswith(".cache/inn-stego") and "~" not in str(cache_dir())
+    no_env.setenv("INN_STEGO_CACHE", str(tmp_path))
+    assert cache_dir() == tmp_path
+
+
+def test_checkpoint_setting_names_the_network_that_is_loaded(tmp_path, random_inn, capsys):
+    from helpers.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, export_checkpoint, save_checkpoint
+
+    assert paper_checkpoint("shipped") == SHIPPED_PAPER and SHIPPED_PAPER.is_file()
+    # a student's run, exported as notebook 05 does, is the network notebooks 06-09 then use
+    net = random_inn(n_blocks=2, seed=3)
+    run = tmp_path / "last.pt"
+    save_checkpoint(run, {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": {},
+                          "model_config": net.config, "model": net.state_dict(), "epoch": 0, "history": {},
+                          "optimizer": {}})
+    export = export_checkpoint(run, tmp_path / "exports" / "mine.pt", notes="test")
+    capsys.readouterr()
+    path = paper_checkpoint(str(export))
+    assert path == export and "your checkpoint" in capsys.readouterr().out
+    assert model_fingerprint(load_model(path)) == model_fingerprint(net)
+    assert model_fingerprint(load_model(path)) != model_fingerprint(load_model(SHIPPED_PAPER))
+    with pytest.raises(FileNotFoundError, match="CHECKPOINT 'nope.pt' is not a file: use the path notebook 05"):
+        paper_checkpoint("nope.pt")
+
+
+def test_bundled_training_set_holds_out_whole_sources(tmp_path):
+    with open(SAMPLES_DIR / "manifest.csv") as f:
+        source = {r["file"]: r["source"] for r in csv.DictReader(f)}
+    dest = bundled_training_set(tmp_path / "train", n=120)
+    files = sorted(dest.iterdir())
+    assert len(files) == 120
+    originals = {p.name.split("_", 1)[1] for p in files}
+    assert not {source[name] for name in originals} & set(SHIPPED_HELD_OUT)
+    assert {source[name] for name in originals} == set(source.values()) - set(SHIPPED_HELD_OUT)
+    assert all((SAMPLES_DIR / p.name.split("_", 1)[1]).read_bytes() == p.read_bytes() for p in files[:5])
+    assert bundled_training_set(tmp_path / "train", n=120) == dest and len(list(dest.iterdir())) == 120  # again: same
