@@ -193,35 +193,45 @@ class Dashboard:
     result: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
     seconds: float = 0.0
+    status: object = None  # an HTML line: "working ..." while a callback runs, then how long it took
 
 
-def _dashboard(title: str, controls: dict, draw, css: str) -> Dashboard:
+def _dashboard(title: str, controls: dict, draw, css: str, working: str = "working ...") -> Dashboard:
+    """The common frame: controls, the figure (``interactive_output`` over ``draw``), a status line
+    that says ``working`` while a callback runs (widget updates reach the page at once, while the
+    kernel is still busy) and how long the last one took, and errors in an ``Output``."""
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
     errors = w.Output()
-    board = Dashboard(widget=None, controls=controls)
+    status = w.HTML("")
+    board = Dashboard(widget=None, controls=controls, status=status)
 
     def callback(**values):
         start = time.perf_counter()
+        status.value = f"<i>{working}</i>"
         errors.clear_output()
+        outcome = "done"
         try:
             board.result = draw(**values)
             plt.show()
         except Exception as e:  # shown to the audience, kept for the tests; the dashboard stays alive
             board.errors.append(e)
+            outcome = "failed (see below)"
             plt.close("all")
             with errors:
                 print(f"error: {e}")
                 traceback.print_exc(limit=1)
         board.seconds = time.perf_counter() - start
+        status.value = f"<small>{outcome} in {board.seconds:.2f} s</small>"
 
     out = w.interactive_output(callback, controls)
     for name, c in controls.items():
         c.add_class(f"inn-{css}-{name.replace('_', '-')}")
     out.add_class(f"inn-{css}-figure")
+    status.add_class(f"inn-{css}-status")
     board.widget = w.VBox([w.HTML(f"<b>{title}</b>"), w.HBox(list(controls.values())[:3]),
-                           w.HBox(list(controls.values())[3:]), out, errors])
+                           w.HBox(list(controls.values())[3:]), status, out, errors])
     board.widget.add_class(f"inn-{css}")
     return board
 
@@ -304,7 +314,9 @@ def stego_dashboard() -> Dashboard:
                      f"{r['revealed'][:60]!r}", fontsize=10)
         return r
 
-    return _dashboard("Stego explorer (notebooks 06 and 09)", controls, draw, "stego")
+    # key mode: a forward and an inverse pass of the network at 128 x 128 (1.1-1.8 s on a 2-core CPU)
+    return _dashboard("Stego explorer (notebooks 06 and 09)", controls, draw, "stego",
+                      working="working: hiding the message and revealing it again (up to 2 s on a laptop CPU) ...")
 
 
 def steganalysis_dashboard() -> Dashboard:

@@ -86,3 +86,22 @@ def test_stego_dashboard_shows_errors_and_stays_alive():
     assert board.errors and "holds at most" in str(board.errors[-1])
     board.controls["message"].value = "back again"
     assert board.result["revealed"] == "back again"
+
+
+def test_stego_dashboard_says_it_is_working_while_it_hides(monkeypatch):
+    """Key mode takes up to 2 s on a laptop CPU: while the callback runs, the status line says so;
+    afterwards it says how long it took (or that it failed)."""
+    board = widgets.stego_dashboard()
+    seen = []
+    real = widgets.stego_demo
+
+    def spy(*args, **kwargs):
+        seen.append(board.status.value)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widgets, "stego_demo", spy)
+    board.controls["message"].value = "a new message"
+    assert seen and "working" in seen[-1] and "up to 2 s" in seen[-1]
+    assert board.status.value.startswith("<small>done in ") and "working" not in board.status.value
+    board.controls["message"].value = "x" * 100_000
+    assert "failed" in board.status.value
