@@ -11,12 +11,14 @@ z. Rounding has zero gradient almost everywhere, so the rounded image is formed 
 straight-through estimator: ``stego + (round(stego) - stego).detach()``. Its value is the rounded
 image, its gradient is that of ``stego`` (see :func:`round_straight_through`).
 
-Choices the paper leaves open, and ours (HiNet's code is the reference):
+Choices the paper leaves open, and ours (HiNet's code is the reference where it has one):
 
 * optimiser: Adam, learning rate ``10 ** -4.5`` (about 3.2e-5), betas (0.5, 0.999), eps 1e-6,
   weight decay 1e-5, as HiNet;
-* schedule: the learning rate halves every ``lr_step_epochs`` epochs (HiNet: step decay);
-* epochs: 50 by default (25,000 steps over 1,000 images at batch size 2);
+* schedule (ours): the learning rate halves every ``lr_step_epochs`` = 20 epochs. HiNet's config
+  halves it every 1000 epochs of a 1000-epoch run, which over our far shorter run would be a
+  constant rate;
+* epochs (ours): 50 by default (25,000 steps over 1,000 images at batch size 2);
 * initialisation: PyTorch's default in every layer (``last_init="default"``). The paper does not
   say; HiNet zero-initialises the last layer of each dense block, which makes the network the
   identity, and with z handed to the receiver the identity has loss exactly 0: training would
