@@ -1,6 +1,7 @@
 """Conventions every notebook keeps (nbmake runs them; this checks their shape)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,14 @@ def test_notebook_conventions(path):
     if path.name[:2] in ("06", "07", "08", "09"):  # the network of notebook 05 (or the shipped one) is used downstream
         assert '\nCHECKPOINT = "shipped"' in settings and "PAPER_CKPT = paper_checkpoint(CHECKPOINT)" in settings
         assert all("load_model()" not in "".join(c["source"]) for c in code), "load_model(PAPER_CKPT)"
-    tail = "".join("".join(c["source"]) for c in cells[-3:] if c["cell_type"] == "markdown")
+    tail = "".join("".join(c["source"]) for c in cells[-4:] if c["cell_type"] == "markdown")
     for heading in ("## Summary", "## Exercises", "## References"):
         assert heading in tail
+    # a worked solution for every exercise, folded after the exercises
+    exercises = tail.split("## Exercises", 1)[1].split("<details>", 1)[0]
+    solutions = tail.split("<details>", 1)[1].split("</details>", 1)[0] if "<details>" in tail else ""
+    n_ex = len(re.findall(r"^\d+\. ", exercises, re.M))
+    assert n_ex and "Worked solutions" in solutions and len(re.findall(r"^\d+\. ", solutions, re.M)) == n_ex
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
