@@ -68,3 +68,13 @@ def paper_checkpoint(checkpoint: str = "shipped") -> Path:
                                     "export cell printed, or 'shipped'")
         print(f"network: your checkpoint {path}")
     return path
+
+
+def decide_training(train="auto", fast: bool = False, gpu: bool | None = None, shipped_exists: bool = True) -> bool:
+    """Notebook 05's ``TRAIN`` setting: ``"auto"`` trains on a CUDA GPU and loads the shipped network
+    on a CPU; ``True``/``False`` choose. Fast mode always runs its tiny training (the loop is the
+    lesson), and without a shipped network there is nothing to load."""
+    if train not in ("auto", True, False):
+        raise ValueError(f"TRAIN must be 'auto', True or False, not {train!r}: set it in the settings cell")
+    gpu = torch.cuda.is_available() if gpu is None else gpu
+    return fast or train is True or (train == "auto" and gpu) or not shipped_exists

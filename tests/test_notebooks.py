@@ -18,6 +18,7 @@ def test_notebooks_exist_and_are_numbered_in_order():
 def test_notebook_conventions(path):
     nb = json.loads(path.read_text())
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert nb["nbformat"] == 4 and nb["nbformat_minor"] >= 5 and all("id" in c for c in nb["cells"]), "cell ids (nbformat 4.5)"
     cells = nb["cells"]
     title = "".join(cells[0]["source"])
     assert cells[0]["cell_type"] == "markdown" and title.startswith(f"# {path.name[:2]} ")

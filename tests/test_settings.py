@@ -90,3 +90,16 @@ def test_bundled_training_set_holds_out_whole_sources(tmp_path):
     assert {source[name] for name in originals} == set(source.values()) - set(SHIPPED_HELD_OUT)
     assert all((SAMPLES_DIR / p.name.split("_", 1)[1]).read_bytes() == p.read_bytes() for p in files[:5])
     assert bundled_training_set(tmp_path / "train", n=120) == dest and len(list(dest.iterdir())) == 120  # again: same
+
+
+def test_train_setting_of_notebook_05():
+    from helpers.settings import decide_training
+
+    assert decide_training("auto", fast=False, gpu=True) is True       # Colab GPU: train the paper's network
+    assert decide_training("auto", fast=False, gpu=False) is False     # laptop, full mode: load the shipped one
+    assert decide_training(True, fast=False, gpu=False) is True
+    assert decide_training(False, fast=False, gpu=True) is False
+    assert decide_training(False, fast=True, gpu=False) is True        # fast mode always runs the tiny loop
+    assert decide_training("auto", gpu=False, shipped_exists=False) is True
+    with pytest.raises(ValueError, match="TRAIN must be 'auto', True or False, not 'yes'"):
+        decide_training("yes")
