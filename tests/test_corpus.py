@@ -1,0 +1,126 @@
+"""The corpus builder on a small local .deb made here (no network, no apt): what it reads, what it
+records about each file's licence, and its errors."""
+
+import csv
+import hashlib
+import io
+import json
+import tarfile
+
+import pytest
+from PIL import Image
+
+from helpers.corpus import CorpusError, ar_members, build_corpus, fetch_debs, licence_for, read_photo_list
+
+COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: fixture
+
+Files: *
+Copyright: 2020 Everyone
+License: GPL-2+
+
+Files: photos/special_*
+Copyright: 2021, A. Photographer
+License: CC-BY-SA-4.0
+ Long licence text that is not part of the licence's name.
+
+Files: debian/*
+Copyright: 2022 The Packager
+License: GPL-2+
+"""
+
+
+def _tar(files: dict, compression: str = "xz", links: dict | None = None) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=f"w:{compression}") as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo("./" + name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo("./" + name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            t.addfile(info)
+    return buf.getvalue()
+
+
+def _ar(members: dict) -> bytes:
+    out = b"!<arch>\n"
+    for name, data in members.items():
+        out += f"{name + '/':<16}{0:<12}{0:<6}{0:<6}{'100644':<8}{len(data):<10}`\n".encode() + data
+        out += b"\n" if len(data) % 2 else b""
+    return out
+
+
+def _png(colour, size=(40, 30)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def fixture_deb(tmp_path):
+    photo, wall = _png((200, 10, 10)), _png((10, 200, 10), (64, 48))
+    meta = json.dumps({"KPlugin": {"Authors": [{"Name": "Jo Doe"}], "License": "CC-BY-4.0"}}).encode()
+    data = _tar({"usr/share/photos/special_one.png": photo, "usr/share/photos/other.png": _png((0, 0, 255)),
+                 "usr/share/wallpapers/W/metadata.json": meta, "usr/share/wallpapers/W/contents/images/64x48.png": wall,
+                 "usr/share/doc/fixture-photos/copyright": COPYRIGHT.encode()},
+                links={"usr/share/wallpapers/W/contents/images/big.png": "64x48.png"})
+    control = _tar({"control": b"Package: fixture-photos\nVersion: 1.2-3\nArchitecture: all\n"}, "gz")
+    debs = tmp_path / "debs"
+    debs.mkdir()
+    (debs / "fixture-photos_1.2-3_all.deb").write_bytes(_ar({"debian-binary": b"2.0\n", "control.tar.gz": control,
+                                                           "data.tar.xz": data}))
+    listing = tmp_path / "photos.csv"
+    listing.write_text("# a comment line\nsource,package,member,kind,group,note\n"
+                       "one,fixture-photos,usr/share/photos/special_one.png,photograph,g1,red\n"
+                       "wall,fixture-photos,usr/share/wallpapers/W/contents/images/big.png,photograph,g2,a link\n")
+    return tmp_path, debs, listing, {"one": photo, "wall": wall}
+
+
+def test_builds_the_corpus_with_checksums_and_licences(fixture_deb):
+    tmp_path, debs, listing, originals = fixture_deb
+    found = fetch_debs(["fixture-photos"], debs)  # already there: apt-get is not called
+    assert found["fixture-photos"].name == "fixture-photos_1.2-3_all.deb"
+    manifest = build_corpus(found, tmp_path / "corpus", listing)
+    rows = {r["source"]: r for r in manifest}
+    assert set(rows) == {"one", "wall"}
+    for source, data in originals.items():
+        path = tmp_path / "corpus" / rows[source]["file"]
+        assert path.read_bytes() == data and rows[source]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert rows["one"]["license"] == "CC-BY-SA-4.0" and rows["one"]["copyright"] == "2021, A. Photographer"
+    assert rows["one"]["license_from"] == "debian/copyright, Files: photos/special_*"
+    assert rows["wall"]["author"] == "Jo Doe" and rows["wall"]["license"].startswith("CC-BY-4.0")
+    assert (rows["wall"]["width"], rows["wall"]["height"], rows["one"]["version"]) == (64, 48, "1.2-3")
+    with open(tmp_path / "corpus" / "manifest.csv") as f:
+        assert [r["sha256"] for r in csv.DictReader(f)] == [m["sha256"] for m in manifest]
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "corpus" / "images").iterdir()}
+    assert build_corpus(found, tmp_path / "corpus", listing) == manifest  # again: nothing changes
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "corpus" / "images").iterdir()} == before
+
+
+def test_the_last_matching_stanza_gives_the_licence():
+    assert licence_for(COPYRIGHT, "usr/share/photos/special_one.jpg")["license"] == "CC-BY-SA-4.0"  # first line only
+    assert licence_for(COPYRIGHT, "usr/share/photos/other.jpg")["license"] == "GPL-2+"
+    assert licence_for(COPYRIGHT, "usr/share/debian-like/x.jpg")["copyright"] == "2020 Everyone"  # not debian/*
+
+
+def test_clear_errors(fixture_deb, tmp_path):
+    _, debs, listing, _ = fixture_deb
+    bad = tmp_path / "bad.csv"
+    bad.write_text(listing.read_text() + "gone,fixture-photos,usr/share/photos/missing.png,photograph,g3,x\n")
+    with pytest.raises(CorpusError, match="has no usr/share/photos/missing.png"):
+        build_corpus({"fixture-photos": next(debs.iterdir())}, tmp_path / "c2", bad)
+    with pytest.raises(CorpusError, match="no .deb for fixture-photos"):
+        build_corpus({}, tmp_path / "c3", listing)
+    not_deb = tmp_path / "x.deb"
+    not_deb.write_bytes(b"PK\x03\x04")
+    with pytest.raises(CorpusError, match="not a .deb"):
+        ar_members(not_deb)
+
+
+def test_the_committed_list():
+    rows = read_photo_list()
+    assert len(rows) >= 20 and len({r["source"] for r in rows}) == len(rows)
+    assert {r["kind"] for r in rows} <= {"photograph", "texture"}
+    assert not any(r["package"] in ("ukui-wallpapers",) for r in rows)  # looked at: renders only
