@@ -18,6 +18,9 @@ Each public function names the notebook that teaches it. The modules:
 * :mod:`helpers.analysis` - where the message lives: the measurements of notebook 09
 * :mod:`helpers.widgets` - the lecture dashboards (notebook 10)
 * :mod:`helpers.data` - image I/O and the bundled sample photos
+* :mod:`helpers.settings` - the settings cell of every notebook: mode, cache folder, which network
+* :mod:`helpers.exercises` - checks for the exercises whose answer is a value
+* :mod:`helpers.corpus` - held-out real photos from Debian packages (blind mode's figures)
 * :mod:`helpers.train` - training, checkpoints, evaluation (notebook 05)
 * :mod:`helpers.viz` - figures
 """
