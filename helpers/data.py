@@ -6,6 +6,7 @@ Used from notebook 01 on; the photos and their licences are described in
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import warnings
@@ -49,14 +50,27 @@ def list_samples(size: tuple[int, int] | None = (128, 128)) -> list[Path]:
     return paths
 
 
+def split_by_source(files, test_sources, manifest=None):
+    """Split bundled crop names into (train, test) so that no source photo is in both; the
+    sources come from ``data/samples/manifest.csv`` (notebooks 05, 08, 09)."""
+    with open(manifest or SAMPLES_DIR / "manifest.csv") as f:
+        source = {r["file"]: r["source"] for r in csv.DictReader(f)}
+    names = [Path(f).name for f in files]
+    missing = [n for n in names if n not in source]
+    if missing:
+        raise ValueError(f"{missing[0]} is not in the manifest; cannot tell its source photo")
+    test_sources = set(test_sources)
+    train = [f for f, n in zip(files, names) if source[n] not in test_sources]
+    test = [f for f, n in zip(files, names) if source[n] in test_sources]
+    return train, test
+
+
 def bundled_training_set(dest, held_out=SHIPPED_HELD_OUT, n: int = 1000, min_side: int = 128) -> Path:
     """Link the bundled photos of every source but ``held_out`` (those at least ``min_side`` on each
     side) round-robin into ``n`` files in ``dest``, so that an epoch over the folder is as long as
     one over the 1000-image COCO subset; this is how the shipped networks were trained (notebook 05,
     ``benchmarks/gpu_run.sh``). Copies where the file system refuses links. Returns ``dest``."""
     import shutil
-
-    from .detectors import split_by_source
 
     files = [p for p in split_by_source(list_samples(size=None), held_out)[0]
              if min(Image.open(p).size) >= min_side]

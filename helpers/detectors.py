@@ -20,12 +20,11 @@ Detection accuracy is measured on pairs whose **source photos** the detector nev
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import nn
+
+from .data import split_by_source  # noqa: F401  (defined with the bundled photos; imported from here too)
 
 KV = torch.tensor([[-1, 2, -2, 2, -1],
                    [2, -6, 8, -6, 2],
@@ -108,22 +107,6 @@ class SRNet(nn.Module):
 
 ARCHS = {"xunet": XuNet, "srnet": SRNet}
 
-
-def split_by_source(files, test_sources, manifest=None):
-    """Split bundled crop names into (train, test) so that no source photo is in both; the
-    sources come from ``data/samples/manifest.csv``."""
-    from .data import SAMPLES_DIR
-
-    with open(manifest or SAMPLES_DIR / "manifest.csv") as f:
-        source = {r["file"]: r["source"] for r in csv.DictReader(f)}
-    names = [Path(f).name for f in files]
-    missing = [n for n in names if n not in source]
-    if missing:
-        raise ValueError(f"{missing[0]} is not in the manifest; cannot tell its source photo")
-    test_sources = set(test_sources)
-    train = [f for f, n in zip(files, names) if source[n] not in test_sources]
-    test = [f for f, n in zip(files, names) if source[n] in test_sources]
-    return train, test
 
 
 def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
