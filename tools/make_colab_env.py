@@ -30,7 +30,7 @@ def run(*cmd, cwd=None) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    env = Path(argv[0]) if argv else ROOT / ".venv-colab"
+    env = (Path(argv[0]) if argv else ROOT / ".venv-colab").resolve()
     if not (env / "bin" / "python").exists():
         run(sys.executable, "-m", "venv", env)
     python = env / "bin" / "python"
