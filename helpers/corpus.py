@@ -73,19 +73,20 @@ def _tar(members: dict, prefix: str) -> tarfile.TarFile:
     return tarfile.open(fileobj=io.BytesIO(members[name]))
 
 
-def package_version(deb) -> tuple[str, str]:
-    """``(Package, Version)`` from the control file of a ``.deb``."""
-    with _tar(ar_members(deb), "control.tar") as t:
+def package_version(members: dict) -> tuple[str, str]:
+    """``(Package, Version)`` from the control file of a ``.deb`` (its :func:`ar_members`)."""
+    with _tar(members, "control.tar") as t:
         member = next(m for m in t.getmembers() if m.name.lstrip("./") == "control")
         fields = dict(line.split(": ", 1) for line in t.extractfile(member).read().decode().splitlines()
                       if ": " in line and not line.startswith(" "))
     return fields["Package"], fields["Version"]
 
 
-def read_from_deb(deb, paths) -> dict:
-    """path -> bytes of each of ``paths`` (paths inside the package, e.g. ``usr/share/...``)."""
+def read_from_deb(members: dict, paths, deb_name: str = "the package") -> dict:
+    """path -> bytes of each of ``paths`` (paths inside the package, e.g. ``usr/share/...``) from a
+    ``.deb``'s :func:`ar_members`."""
     wanted, found = {p.lstrip("./") for p in paths}, {}
-    with _tar(ar_members(deb), "data.tar") as t:
+    with _tar(members, "data.tar") as t:
         by_name = {m.name.lstrip("./"): m for m in t.getmembers()}
         for name in wanted:
             m, hops = by_name.get(name), 0
@@ -96,7 +97,7 @@ def read_from_deb(deb, paths) -> dict:
                 found[name] = t.extractfile(m).read()
     missing = wanted - set(found)
     if missing:
-        raise CorpusError(f"{Path(deb).name} has no {sorted(missing)[0]}")
+        raise CorpusError(f"{deb_name} has no {sorted(missing)[0]}")
     return found
 
 
@@ -180,11 +181,12 @@ def build_corpus(debs: dict, out_dir, photo_list=PHOTO_LIST) -> list[dict]:
     for package in sorted({r["package"] for r in rows}):
         if package not in debs:
             raise CorpusError(f"no .deb for {package}")
-        _, version = package_version(debs[package])
+        members = ar_members(debs[package])  # read once: the Plasma wallpapers' .deb is 94 MB
+        _, version = package_version(members)
         mine = [r for r in rows if r["package"] == package]
         extra = {f"usr/share/doc/{package}/copyright"}
         extra |= {posixpath.join(r["member"].split("/contents/")[0], "metadata.json") for r in mine if "/contents/" in r["member"]}
-        files = read_from_deb(debs[package], [r["member"] for r in mine] + sorted(extra))
+        files = read_from_deb(members, [r["member"] for r in mine] + sorted(extra), Path(debs[package]).name)
         copyright_text = files[f"usr/share/doc/{package}/copyright"].decode()
         for r in mine:
             data = files[r["member"]]

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import torch
 
-from .data import DATA_DIR
+from .stego import SHIPPED_CHECKPOINT as SHIPPED_PAPER  # data/checkpoints/paper.pt
 
 MODES = ("auto", "fast", "full")
 FAST_ENV = "INN_STEGO_FAST"
 CACHE_ENV = "INN_STEGO_CACHE"
 DEFAULT_CACHE = "~/.cache/inn-stego"
-SHIPPED_PAPER = DATA_DIR / "checkpoints" / "paper.pt"
 
 
 def choose_mode(mode: str = "auto", full_cpu_time: str | None = None, gpu: bool | None = None) -> bool:
