@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import csv
 import json
 import statistics
@@ -58,12 +59,23 @@ def main(argv=None) -> int:
                    help="blind: also save --out (and print the running figures) this often during training, "
                         "so a long CPU run can be watched and survives an interruption")
     p.add_argument("--held-out", default="coffee,rocket")
+    p.add_argument("--corpus", action="store_true",
+                   help="also train on the corpus's training sources (helpers.corpus.split_corpus; build the corpus "
+                        "first with  python -m helpers.corpus), scaled to 256 and 512 pixels on the short side")
     p.add_argument("--out", required=True)
     p.add_argument("--json")
     a = p.parse_args(argv)
     device = pick_device()
     held_out = set(a.held_out.split(","))
     train_files, seen, held = split(held_out, a.crop)
+    data_note = f"the bundled photos (held-out sources {a.held_out})"
+    if a.corpus:
+        from helpers.corpus import training_images
+
+        extra = training_images()
+        train_files += [str(f) for f in extra]
+        data_note += (f" and {len(extra)} scaled copies of the corpus's training sources (helpers.corpus.split_corpus; "
+                      "its held-out sources never seen)")
     images = ImageFolder(SAMPLES_DIR, size=a.crop, train=True, files=train_files)
     start = time.perf_counter()
     report = {"which": a.which, "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
@@ -76,12 +88,13 @@ def main(argv=None) -> int:
         if a.init:
             init, old_cfg, state = load_blind(a.init)
             before = state["notes"]
-        cfg = BlindConfig(crop=a.crop, batch_size=a.batch, **({"lr": a.lr} if a.lr else {}),
-                          **({"alpha": a.alpha} if a.alpha else {}))
+        # a continued run keeps its checkpoint's settings (alpha, lr, ...) unless told otherwise
+        cfg = dataclasses.replace(old_cfg if a.init else BlindConfig(), crop=a.crop, batch_size=a.batch,
+                                  **({"lr": a.lr} if a.lr else {}), **({"alpha": a.alpha} if a.alpha else {}))
 
         def describe(steps, seconds):
-            notes = (f"blind mode, {steps} steps at batch {a.batch} on {a.crop} x {a.crop} random crops of the "
-                     f"bundled photos (held-out sources {a.held_out}), lr {cfg.lr:g}, alpha {cfg.alpha:g}, "
+            notes = (f"blind mode, {steps} steps at batch {a.batch} on {a.crop} x {a.crop} random crops of "
+                     f"{data_note}, lr {cfg.lr:g}, alpha {cfg.alpha:g}, "
                      f"beta {cfg.beta:g}, gamma {cfg.gamma:g}, {seconds:.0f} s on {report['device']}")
             return f"{before}; then {notes}" if before else notes
 

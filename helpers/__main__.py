@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "is counted.")
     p.add_argument("cover", metavar="COVER")
     p.add_argument("--bpp", type=int, choices=(1, 3), help="bits per pixel (key mode; default: 3)")
-    p.add_argument("--mode", choices=("key", "blind"), default="key", help="key (default) or blind")
+    p.add_argument("--mode", choices=("key", "blind"), default="key",
+                   help="key (default: from the size alone) or blind (measured on this cover: a few seconds)")
+    p.add_argument("--password", help="blind mode: the password you will hide with (it decides where the bits go)")
     p.add_argument("--checkpoint", metavar="CKPT",
                    help="blind mode: the blind network (default: data/checkpoints/blind.pt)")
 
@@ -281,15 +283,26 @@ def _capacity(args) -> int:
     except UNREADABLE as e:
         raise ValueError(f"cannot read {path} as an image ({type(e).__name__})") from None
     if args.mode == "blind":
-        from .blind import blind_capacity
-        from .ecc import HEADER_BYTES, NSYM_DEFAULT_DOC
+        from .blind import blind_capacity, blind_capacity_of
+        from .ecc import HEADER_BYTES
 
-        cfg = _blind_model(args)[1]
-        n = blind_capacity(h, w, cfg.bpp)
-        print(f"{n} bytes")
-        print(f"a {w} x {h} cover carries {cfg.bpp} x {w} x {h} raw bits in blind mode; {HEADER_BYTES} bytes go to "
-              f"the coded header and {NSYM_DEFAULT_DOC}")
+        model = _blind_model(args)
+        blind_capacity(h, w, model[1].bpp)  # too small a cover: its clear error before any measuring
+        print(f"measuring what this {w} x {h} cover carries in blind mode ...", file=sys.stderr, flush=True)
+        cap = blind_capacity_of(path, model, password=args.password)
+        print(f"{cap['capacity']} bytes")
+        if cap["nsym"] is None:
+            print(f"this cover carries no blind-mode message exactly: even with the most parity its bit errors "
+                  f"defeat the code (from the size alone it would hold {cap['by_size']} bytes); use another cover "
+                  "or key mode")
+        else:
+            print(f"measured: a random message of that length, hidden in this cover and read back as a receiver "
+                  f"would, came back exact with {cap['nsym']} Reed-Solomon parity bytes per block of 255 "
+                  f"({cap['raw_errors']} of {cap['raw_bits']} raw bits wrong before the code); {HEADER_BYTES} bytes "
+                  f"go to the coded header; from the size alone, at the least parity: {cap['by_size']} bytes")
         return 0
+    if args.password is not None:
+        raise UsageError("--password belongs to blind mode; add --mode blind")
     if args.checkpoint is not None:
         raise UsageError("capacity in key mode does not depend on a checkpoint; drop --checkpoint (or add --mode blind)")
     args.bpp = args.bpp or 3

@@ -176,7 +176,7 @@ def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: in
         cell_list = cells(*cover.shape[-2:])
         bits = rng.integers(0, 2, _cell_bits(cell_list, bpp), dtype=np.uint8)
         stego = _embed(model, cover, cell_list, bits, bpp)
-        ber.append(float(np.mean(np.concatenate(_extract(model, stego, cell_list, bpp)) != bits)))
+        ber.append(float(np.mean(_bits(np.concatenate(_extract(model, stego, cell_list, bpp))) != bits)))
         psnrs.append(float(psnr(cover.cpu(), stego.cpu())))
     return {"ber": ber, "psnr": psnrs, "max_ber": max(ber), "mean_ber": float(np.mean(ber)),
             "mean_psnr": float(np.mean(psnrs))}
@@ -185,7 +185,8 @@ def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: in
 # ----------------------------------------------------------------------------- hide / reveal
 
 SHIPPED_BLIND = DATA_DIR / "checkpoints" / "blind.pt"
-NSYM_TRIES = (32, 64, 96, 128)  # parity bytes per block that hide tries, in order, until its self-check passes
+NSYM_TRIES = (32, 48, 64, 96, 128)  # parity bytes per block that hide tries, in order, until its self-check passes
+NONCE_TRIES = 3  # whitenings hide tries at the most parity the message fits (helpers.ecc: the nonce)
 _CACHE: dict = {}
 
 
@@ -284,9 +285,20 @@ def _embed(net: StegoINN, cover: torch.Tensor, cell_list, bits: np.ndarray, bpp:
     return quantize_8bit(stego)
 
 
+def _bits(values: np.ndarray) -> np.ndarray:
+    """The receiver's values -> bits (threshold t = 0.25, as :func:`values_to_bits`)."""
+    return (values >= T_MAPPED).astype(np.uint8)
+
+
+def _confidence(values: np.ndarray) -> np.ndarray:
+    """How sure each bit is: the distance of its value from the threshold (0: a coin toss)."""
+    return np.abs(values - T_MAPPED)
+
+
 @torch.inference_mode()
 def _extract(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int) -> list[np.ndarray]:
-    """The raw bits (before error correction) the receiver reads from each of these cells."""
+    """The values (before the threshold) the receiver reads from each of these cells: their bits
+    are :func:`_bits`, how sure each is :func:`_confidence`."""
     from .stego import _layout
 
     fmt = _layout(net)
@@ -294,18 +306,18 @@ def _extract(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int) -> list[np
     out: list = [None] * len(cell_list)
     for h, w, idx in _batches(cell_list):
         crops = _crops(stego, cell_list, idx)
-        values = net.inverse(fmt(crops), fmt(torch.zeros_like(crops)))[1][:, :c]
-        bits = values_to_bits(values.cpu()).numpy()
+        values = net.inverse(fmt(crops), fmt(torch.zeros_like(crops)))[1][:, :c].float().cpu().numpy()
         for k, i in enumerate(idx):
-            out[i] = bits[k].ravel()
+            out[i] = values[k].ravel()
     return out
 
 
 def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: str | None,
             up_to: int | None = None, read: list | None = None) -> tuple[bytes, dict]:
     """What a receiver does: for each footprint from the smallest, try to decode the bits of its
-    cells; the first footprint whose header decodes gives the message (or its error). Cells are
-    read (network calls) ahead in doubling batches; ``read``: bits of the first cells, known already."""
+    cells (with their confidences: :func:`helpers.ecc.decode` uses the least certain as erasures);
+    the first footprint whose header decodes gives the message (or its error). Cells are read
+    (network calls) ahead in doubling batches; ``read``: values of the first cells, known already."""
     sizes = [n for n in footprints(len(cell_list)) if up_to is None or n <= up_to]
     read = list(read or [])
     for n in sizes:
@@ -313,35 +325,51 @@ def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: s
             end = min(max(n, 2 * len(read)), sizes[-1])
             read += _extract(net, stego, cell_list[len(read):end], bpp)
         try:
-            message, info = ecc.decode(np.concatenate(read[:n]), password)
+            values = np.concatenate(read[:n])
+            message, info = ecc.decode(_bits(values), password, confidence=_confidence(values))
         except ecc.NoHeaderError:
             continue
         return message, dict(info, cells=n)
     raise ecc.NoHeaderError(ecc.NO_MESSAGE)
 
 
+def _attempts(fits: list[int], nsym: int | None) -> list[tuple[int, int]]:
+    """``(nsym, nonce)`` pairs hide tries, in order: each parity that fits (smallest first) with
+    nonce 0, then further nonces at the largest: a second whitening costs no capacity, so a message
+    that already takes all the parity it can still gets more chances."""
+    sizes = [nsym] if nsym else fits
+    return [(n, 0) for n in sizes] + [(sizes[-1], k) for k in range(1, NONCE_TRIES)] if sizes else []
+
+
 def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed,
-          all_cells: bool = False):
+          all_cells: bool = False, nonces: int | None = None):
     """Hide with the fewest cells that hold the coded message (every cell with ``all_cells``), check
-    as the receiver would, add parity (:data:`NSYM_TRIES`) while the check fails. Returns
-    ``(stego_8bit, info, ok)``: the last attempt's image and whether its message comes back exact."""
+    as the receiver would, and while the check fails add parity (:data:`NSYM_TRIES`), then try other
+    nonces (:data:`NONCE_TRIES`, or ``nonces``). Returns ``(stego_8bit, info, ok)``: the last
+    attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
     sizes = footprints(len(order))
     if all_cells:
         sizes = sizes[-1:]
+    fits = [n for n in NSYM_TRIES if any(_cell_bits(order[:k], cfg.bpp) // 8 >= ecc.coded_length(len(message), n)
+                                         for k in sizes)]
+    attempts = _attempts(fits, nsym)
+    if nonces is not None:
+        attempts = [(n, k) for n, k in attempts if k < nonces]
     stego, info = None, {}
-    for n_sym in ([nsym] if nsym else NSYM_TRIES):
+    for n_sym, nonce in attempts:
         need = ecc.coded_length(len(message), n_sym)
         fit = [n for n in sizes if _cell_bits(order[:n], cfg.bpp) // 8 >= need]
         if not fit:
             break
         used = order[:fit[0]]
-        bits = ecc.encode(message, _cell_bits(used, cfg.bpp), password, n_sym, filler_seed)
+        bits = ecc.encode(message, _cell_bits(used, cfg.bpp), password, n_sym, filler_seed, nonce=nonce)
         stego = _embed(net, cover, used, bits, cfg.bpp)
         read = _extract(net, stego, used, cfg.bpp)
-        info = {"nsym": n_sym, "raw_errors": int((np.concatenate(read) != bits).sum()), "raw_bits": int(bits.size),
-                "cells": len(used), "of_cells": len(order), "footprint": _cell_bits(used, 1) / (height * width),
+        info = {"nsym": n_sym, "nonce": nonce, "raw_errors": int((_bits(np.concatenate(read)) != bits).sum()),
+                "raw_bits": int(bits.size), "cells": len(used), "of_cells": len(order),
+                "footprint": _cell_bits(used, 1) / (height * width),
                 "capacity": blind_capacity(height, width, cfg.bpp, n_sym)}
         try:
             if _decode(net, stego, order, cfg.bpp, password, up_to=len(used), read=read)[0] == message:
@@ -360,8 +388,10 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     shipped one). The message goes into the fewest cells that hold it (see :data:`CELL`); the rest
     of the image is untouched. Hide reveals its own 8-bit stego image as a receiver would and checks
     that the message comes back; if the code cannot correct that image's bit errors it tries more
-    parity (:data:`NSYM_TRIES`) and fails with a clear error if none is enough. ``info``: ``nsym``,
-    ``raw_errors`` (bits wrong before correction) of ``raw_bits``, ``cells`` used ``of_cells``,
+    parity (:data:`NSYM_TRIES`), then other whitenings (:data:`NONCE_TRIES`), and fails with a clear
+    error if none is enough: :func:`blind_capacity_of` says beforehand how much this cover carries.
+    ``info``: ``nsym``, ``nonce``, ``raw_errors`` (bits wrong before correction) of ``raw_bits``,
+    ``cells`` used ``of_cells``,
     ``footprint`` (share of the pixels in used cells), ``capacity`` (net bytes of the whole image
     at that ``nsym``).
 
@@ -386,9 +416,40 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
                             filler_seed, all_cells)
     if not ok:
         raise ValueError(f"blind mode cannot carry this message exactly in this cover (too many bit errors even "
-                         f"with {info.get('nsym', nsym)} parity bytes per block); use a shorter message or "
-                         "another cover, or key mode")
+                         f"with {info.get('nsym', nsym)} parity bytes per block); the command  capacity --mode blind "
+                         "COVER  says how much this cover carries; or use another cover, or key mode")
     return tensor_to_pil(stego), info
+
+
+def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
+    """What this cover carries exactly in blind mode: the longest message hide accepts, measured.
+
+    For each parity in :data:`NSYM_TRIES` (least first), a random message as long as that parity
+    allows (:func:`blind_capacity`) is hidden in every cell and checked as the receiver would, with
+    one whitening only; the first that comes back exact gives the capacity. :func:`blind_hide` of
+    that many bytes (or fewer) has this check plus :data:`NONCE_TRIES` - 1 further whitenings to
+    spare, so on the covers measured (``benchmarks/blind_heldout.py``) it never failed. The message
+    is seeded, so the answer repeats; the password changes where the bits go, so give the one you
+    will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the capacity from the size
+    alone, at the least parity) and the ``raw_errors``/``raw_bits`` of the check that passed
+    (``capacity`` 0 and ``nsym`` None when none did)."""
+    from .stego import _model_device, open_cover
+
+    net, cfg = model if model is not None else load_blind_model()
+    image = open_cover(cover)
+    width, height = image.size
+    x = pil_to_tensor(image).to(_model_device(net))
+    out = {"capacity": 0, "nsym": None, "by_size": blind_capacity(height, width, cfg.bpp)}
+    for n_sym in NSYM_TRIES:
+        n = blind_capacity(height, width, cfg.bpp, n_sym)
+        if n == 0:
+            break
+        message = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
+        _, info, ok = _hide(net, cfg, x, message, password, n_sym, filler_seed=0, all_cells=True, nonces=1)
+        if ok:
+            out.update(capacity=n, nsym=n_sym, raw_errors=info["raw_errors"], raw_bits=info["raw_bits"])
+            break
+    return out
 
 
 def blind_reveal(stego, model=None, password: str | None = None, return_info: bool = False):

@@ -216,6 +216,60 @@ def build_corpus(debs: dict, out_dir, photo_list=PHOTO_LIST) -> list[dict]:
     return manifest
 
 
+SPLIT_SALT = "inn-stego corpus split"
+
+
+def is_held_out(group: str) -> bool:
+    """Whether a source group is on the held-out side of the corpus's one train/test split: about
+    half the groups, chosen by a hash of the group's name (not by looking at the photos), so every
+    member of a group lands on the same side and the split never changes."""
+    return hashlib.sha256((SPLIT_SALT + group).encode()).digest()[0] % 2 == 0
+
+
+def split_corpus(rows) -> tuple[list[dict], list[dict]]:
+    """Manifest (or photo list) rows -> ``(train, held_out)`` by :func:`is_held_out` of their group."""
+    rows = list(rows)
+    return [r for r in rows if not is_held_out(r["group"])], [r for r in rows if is_held_out(r["group"])]
+
+
+def read_manifest(folder=None) -> list[dict]:
+    """The rows of ``<folder>/manifest.csv`` (default: the cache's corpus); a clear error if the
+    corpus has not been built."""
+    folder = Path(folder) if folder is not None else corpus_dir()
+    manifest = folder / "manifest.csv"
+    if not manifest.is_file():
+        raise CorpusError(f"no corpus manifest at {manifest}: run  python -m helpers.corpus  first")
+    with open(manifest, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def training_images(folder=None, short_sides=(256, 512)) -> list[Path]:
+    """PNG files for training made from the corpus's *training* sources only (:func:`split_corpus`):
+    each photo scaled to every short side in ``short_sides`` (not enlarged), written once to
+    ``<folder>/train/``. Random crops of them give patches at several scales."""
+    from PIL import Image
+
+    folder = Path(folder) if folder is not None else corpus_dir()
+    train, _ = split_corpus(read_manifest(folder))
+    out_dir = folder / "train"
+    out_dir.mkdir(exist_ok=True)
+    out = []
+    for r in train:
+        with Image.open(folder / r["file"]) as im:
+            im = im.convert("RGB")
+            for side in sorted({min(s, min(im.size)) for s in short_sides}):
+                target = out_dir / f"{r['source']}-{side}.png"
+                if not target.is_file():
+                    scale = side / min(im.size)
+                    scaled = im if scale == 1 else im.resize((round(im.width * scale), round(im.height * scale)),
+                                                             Image.LANCZOS)
+                    tmp = target.with_name(target.name + ".tmp")
+                    scaled.save(tmp, format="PNG")
+                    tmp.replace(target)
+                out.append(target)
+    return out
+
+
 def corpus_dir() -> Path:
     """``<cache>/corpus`` (see :func:`helpers.settings.cache_dir`)."""
     from .settings import cache_dir

@@ -3,13 +3,14 @@
 A blind-mode network gets a few bits wrong (its raw bit error rate is 1e-4 to 1e-3 on the bundled
 photos). This layer turns "almost right" into "exactly right or an error"::
 
-    header (16 bytes: magic INNB, version, parity size, length, CRC-32 of the message)
+    header (16 bytes: magic INNB, version, parity size, length, CRC-32 of the message, nonce)
         -> Reed-Solomon, 32 parity bytes                 -> 48 bytes
     message -> Reed-Solomon in blocks of 255 bytes, ``nsym`` parity bytes each (default 32: any 16
         wrong bytes per block are corrected)
     random filler up to the raw capacity of the cells used (helpers.blind puts a message in as
         few 32 x 32 cells as hold it; inside them the filler hides the length)
-    everything XOR a keystream, then the bits put in a permuted order
+    everything XOR a keystream (the part after the header also XOR a second one chosen by the
+        nonce), then the bits put in a permuted order
 
 The keystream and the permutation come from SHAKE-256 of the password (or of a fixed public
 string without one): errors that cluster in one region of the image are spread over many code
@@ -17,6 +18,18 @@ blocks, the bits look random whatever the message (about half ones), and with a 
 header decodes to nothing and :class:`BlindRevealError` is raised: never wrong bytes. The
 Reed-Solomon code is the ``reedsolo`` package (a maintained, tested implementation; this project
 does not write its own Galois-field arithmetic).
+
+**Adapting to the cover** (version 3). The receiver knows more than bits: the network's values
+say how sure each bit is (a value near the threshold 0.25 is a coin toss). :func:`decode` takes
+these confidences and, for a block that fails, marks its least certain bytes as *erasures*: a
+Reed-Solomon code with ``nsym`` parity bytes corrects ``e`` errors and ``s`` erasures whenever
+``2e + s <= nsym``, so an error at a known place costs half as much. On a textured cover most
+wrong bits are the uncertain ones (on the moss of notebook 09: 61 % of the wrong bits are among
+the 2.4 % least certain), so a cover whose error bursts defeat errors-only decoding carries its
+message anyway. The **nonce** gives the sender a second chance that costs no capacity: a different
+nonce whitens the body differently, the network sees other bits and makes other errors, and hide
+keeps the first nonce its own check accepts. The CRC-32 over the whole message stays the last
+word: a decode that erasures steered wrong fails its checksum and is an error, never wrong bytes.
 """
 
 from __future__ import annotations
@@ -30,8 +43,10 @@ import numpy as np
 from reedsolo import ReedSolomonError, RSCodec
 
 MAGIC = b"INNB"
-VERSION = 2  # 2: the bits live in 32 x 32 cells, only as many as the message needs (helpers.blind)
-HEADER = struct.Struct(">4sBBII2x")  # magic, version, nsym, length, CRC-32, 2 reserved bytes: 16 bytes
+VERSION = 3  # 2: the bits live in 32 x 32 cells, as few as the message needs (helpers.blind); 3: + nonce
+READS = (2, 3)  # versions decode() reads (version 2 is version 3 with no nonce whitening)
+HEADER = struct.Struct(">4sBBIIBx")  # magic, version, nsym, length, CRC-32, nonce, 1 reserved byte: 16 bytes
+NONCES = 256
 HEADER_NSYM = 32
 HEADER_BYTES = HEADER.size + HEADER_NSYM  # 48
 DEFAULT_NSYM = 32
@@ -88,17 +103,34 @@ def permutation(n: int, password: str | None, what: bytes = b"permutation") -> n
     return np.argsort(keys, kind="stable")
 
 
+def _whitening(password: str | None, n: int, version: int, nonce: int) -> np.ndarray:
+    """The keystream bits XORed onto ``n`` bits: the password's stream, and after the header the
+    nonce's (version 3)."""
+    w = np.unpackbits(np.frombuffer(_stream(password, b"whiten", (n + 7) // 8), dtype=np.uint8))[:n]
+    if version >= 3 and n > 8 * HEADER_BYTES:
+        body = n - 8 * HEADER_BYTES
+        w[8 * HEADER_BYTES:] ^= np.unpackbits(np.frombuffer(
+            _stream(password, b"nonce %d" % nonce, (body + 7) // 8), dtype=np.uint8))[:body]
+    return w
+
+
 def encode(message: bytes, raw_bits: int, password: str | None = None, nsym: int = DEFAULT_NSYM,
-           filler_seed: int | None = None) -> np.ndarray:
+           filler_seed: int | None = None, nonce: int = 0, version: int = VERSION) -> np.ndarray:
     """``raw_bits`` bits (uint8, 0/1) that carry ``message``: frame, code, filler, whitening and
-    permutation as described above. Raises ``ValueError`` naming the net capacity if it does not fit."""
+    permutation as described above. ``nonce`` (0-255) picks the body's whitening; ``version=2``
+    writes the older format (for tests of reading it). Raises ``ValueError`` naming the net capacity
+    if it does not fit."""
+    if version not in READS:
+        raise ValueError(f"version must be one of {READS}, got {version}")
+    if not 0 <= nonce < NONCES or (version == 2 and nonce):
+        raise ValueError(f"nonce must be between 0 and {NONCES - 1} (0 in version 2), got {nonce}")
     message = bytes(message)
     raw = raw_bits // 8
     need = coded_length(len(message), nsym)
     if need > raw:
         raise ValueError(f"message of {len(message)} bytes does not fit: the net capacity is "
                          f"{net_capacity(raw, nsym)} bytes (with {nsym} parity bytes per block)")
-    header = HEADER.pack(MAGIC, VERSION, nsym, len(message), zlib.crc32(message))
+    header = HEADER.pack(MAGIC, version, nsym, len(message), zlib.crc32(message), nonce)
     body = bytes(RSCodec(HEADER_NSYM).encode(header)) + (bytes(RSCodec(nsym).encode(message)) if message else b"")
     filler_len = raw_bits - 8 * len(body)
     if filler_seed is None:
@@ -107,44 +139,91 @@ def encode(message: bytes, raw_bits: int, password: str | None = None, nsym: int
         filler = np.random.default_rng(filler_seed).integers(0, 256, (filler_len + 7) // 8, dtype=np.uint8)
     data = np.concatenate([np.frombuffer(body, dtype=np.uint8), filler])
     bits = np.unpackbits(data)[:raw_bits]
-    bits ^= np.unpackbits(np.frombuffer(_stream(password, b"whiten", (raw_bits + 7) // 8), dtype=np.uint8))[:raw_bits]
+    bits ^= _whitening(password, raw_bits, version, nonce)
     out = np.empty(raw_bits, dtype=np.uint8)
     out[permutation(raw_bits, password)] = bits
     return out
 
 
-def decode(bits, password: str | None = None) -> tuple[bytes, dict]:
+ERASURE_SHARES = (0, 0.25, 0.5, 0.75, 1.0)  # erasures tried per failing block, as shares of its parity
+
+
+def _rs_decode(chunk: bytes, nsym: int, confidence: np.ndarray | None, max_share: float = 1.0):
+    """One Reed-Solomon block: errors only first, then (with ``confidence``, one value per byte)
+    with its least certain bytes marked as erasures, more each time (:data:`ERASURE_SHARES`, up to
+    ``max_share`` of the parity). Returns ``(data, n_fixed)``; raises ``ReedSolomonError``."""
+    codec = RSCodec(nsym)
+
+    def fixed(full) -> int:  # bytes that really changed (an erased byte may have been right)
+        return int(np.count_nonzero(np.frombuffer(bytes(full), np.uint8) != np.frombuffer(chunk, np.uint8)))
+
+    try:
+        data, full, _ = codec.decode(chunk)
+        return bytes(data), fixed(full)
+    except ReedSolomonError:
+        if confidence is None:
+            raise
+    order = np.argsort(confidence, kind="stable")
+    for share in ERASURE_SHARES[1:]:
+        if share > max_share:
+            break
+        k = min(len(chunk) - 1, int(nsym * share))
+        try:
+            data, full, _ = codec.decode(chunk, erase_pos=sorted(order[:k].tolist()))
+            return bytes(data), fixed(full)
+        except ReedSolomonError:
+            continue
+    raise ReedSolomonError("too many errors")
+
+
+def decode(bits, password: str | None = None, confidence=None) -> tuple[bytes, dict]:
     """The message carried by ``bits`` (the output of :func:`encode`, possibly with errors).
-    Returns ``(message, info)`` with ``info["corrected"]``: byte errors the code corrected. Raises
-    :class:`BlindRevealError` when no message can be decoded exactly."""
+    ``confidence`` (optional, one non-negative value per bit, e.g. the distance of the network's
+    value from the threshold) lets the code treat the least certain bytes of a failing block as
+    erasures. Returns ``(message, info)`` with ``info["corrected"]``: byte errors the code
+    corrected. Raises :class:`BlindRevealError` when no message can be decoded exactly."""
     bits = np.asarray(bits, dtype=np.uint8).ravel()
     n = bits.size
     if n < 8 * HEADER_BYTES:
         raise BlindRevealError(f"the image is too small to hold a blind-mode message ({n} bits)")
-    bits = bits[permutation(n, password)]
-    bits ^= np.unpackbits(np.frombuffer(_stream(password, b"whiten", (n + 7) // 8), dtype=np.uint8))[:n]
-    data = np.packbits(bits[: n - n % 8]).tobytes()
+    order = permutation(n, password)
+    bits = bits[order]
+    byte_conf = None
+    if confidence is not None:
+        confidence = np.asarray(confidence, dtype=np.float32).ravel()
+        if confidence.shape != (n,):
+            raise ValueError(f"confidence must have one value per bit ({n}), got {confidence.size}")
+        byte_conf = confidence[order][: n - n % 8].reshape(-1, 8).min(1)
+    head = np.packbits(bits[: 8 * HEADER_BYTES] ^ _whitening(password, 8 * HEADER_BYTES, 2, 0)).tobytes()
     try:
-        header, _, fixed = RSCodec(HEADER_NSYM).decode(data[:HEADER_BYTES])
+        # at most half the header's parity as erasures: the rest still detects a header that is not there
+        header, corrected = _rs_decode(head, HEADER_NSYM, None if byte_conf is None else byte_conf[:HEADER_BYTES],
+                                       max_share=0.5)
     except ReedSolomonError:
         raise NoHeaderError(NO_MESSAGE) from None
-    magic, version, nsym, length, crc = HEADER.unpack(bytes(header))
+    magic, version, nsym, length, crc, nonce = HEADER.unpack(header)
     if magic != MAGIC:
         raise NoHeaderError(NO_MESSAGE)
-    if version != VERSION:
-        raise BlindRevealError(f"blind-mode format version {version}; this program reads version {VERSION}")
-    if not 2 <= nsym <= 128 or nsym % 2 or coded_length(length, nsym) > len(data):
+    if version not in READS:
+        raise BlindRevealError(f"blind-mode format version {version}; this program reads versions "
+                               f"{', '.join(map(str, READS))}")
+    if not 2 <= nsym <= 128 or nsym % 2 or coded_length(length, nsym) > n // 8 or (version == 2 and nonce):
         raise NoHeaderError(NO_MESSAGE)
-    corrected = len(fixed)
     message = b""
     if length:
-        coded = data[HEADER_BYTES:coded_length(length, nsym)]
-        try:
-            message, _, fixed = RSCodec(nsym).decode(coded)
-        except ReedSolomonError:
-            raise BlindRevealError("the message has more bit errors than its code corrects; it cannot be "
-                                   "recovered (was the image altered?)") from None
-        message, corrected = bytes(message), corrected + len(fixed)
+        end = coded_length(length, nsym)
+        data = np.packbits(bits[: 8 * end] ^ _whitening(password, 8 * end, version, nonce)).tobytes()
+        parts = []
+        for start in range(HEADER_BYTES, end, BLOCK):
+            stop = min(start + BLOCK, end)
+            try:
+                part, fixed = _rs_decode(data[start:stop], nsym, None if byte_conf is None else byte_conf[start:stop])
+            except ReedSolomonError:
+                raise BlindRevealError("the message has more bit errors than its code corrects; it cannot be "
+                                       "recovered (was the image altered?)") from None
+            parts.append(part)
+            corrected += fixed
+        message = b"".join(parts)
     if zlib.crc32(message) != crc or len(message) != length:
         raise BlindRevealError("the message failed its checksum after error correction; it cannot be recovered")
-    return message, {"corrected": corrected, "nsym": nsym, "length": length}
+    return message, {"corrected": corrected, "nsym": nsym, "length": length, "nonce": nonce, "version": version}

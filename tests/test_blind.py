@@ -11,7 +11,7 @@ from PIL import Image
 
 from helpers import ecc
 from helpers.__main__ import main
-from helpers.blind import (BlindConfig, blind_capacity, blind_hide, blind_reveal, build_blind_model, cells, footprints,
+from helpers.blind import (BlindConfig, blind_capacity, blind_capacity_of, blind_hide, blind_reveal, build_blind_model, cells, footprints,
                            load_blind, load_blind_model, raw_bit_error_rate, save_blind, train_blind)
 from helpers.data import SAMPLES_DIR, ImageFolder, list_samples, load_image, pil_to_tensor
 from helpers.metrics import psnr
@@ -52,6 +52,63 @@ def test_round_trip_with_errors_and_the_code_limit():
         ecc.decode(noisy, password="pw")
 
 
+def _damage_blocks(bits, password, per_block, seed=0):
+    """Flip one bit in each of ``per_block`` bytes of every message block (header spared), as the
+    receiver's byte order lays them out; returns ``(noisy, confidence)`` with the flipped bits'
+    confidence low and every other bit's high: what the network's values say on a textured cover."""
+    n = bits.size
+    order = ecc.permutation(n, password)
+    rng = np.random.default_rng(seed)
+    noisy, confidence = bits.copy(), np.full(n, 0.25, np.float32)
+    n_bytes = n // 8
+    for start in range(ecc.HEADER_BYTES, n_bytes, ecc.BLOCK):
+        stop = min(start + ecc.BLOCK, n_bytes)
+        for byte in rng.choice(np.arange(start, stop), min(per_block, stop - start), replace=False):
+            pos = order[8 * byte + rng.integers(0, 8)]
+            noisy[pos] ^= 1
+            confidence[pos] = 0.01
+    return noisy, confidence
+
+
+def test_erasures_correct_what_errors_only_decoding_cannot_and_never_give_wrong_bytes():
+    msg = _message(ecc.net_capacity(RAW // 8))
+    bits = ecc.encode(msg, RAW, password="pw")
+    # 24 byte errors per block: beyond the 16 that 32 parity bytes correct blind, within the 32
+    # they correct as erasures
+    noisy, confidence = _damage_blocks(bits, "pw", 24)
+    with pytest.raises(ecc.BlindRevealError, match="more bit errors than its code corrects"):
+        ecc.decode(noisy, password="pw")
+    got, info = ecc.decode(noisy, password="pw", confidence=confidence)
+    assert got == msg and info["corrected"] == 24 * 8  # bytes really changed, not bytes erased
+    # confidences that point at the wrong bytes do not help: an error, never wrong bytes
+    with pytest.raises(ecc.BlindRevealError):
+        ecc.decode(noisy, password="pw", confidence=np.random.default_rng(3).permutation(confidence))
+    # beyond what erasures reach (40 > 32 per block): an error
+    worse, conf = _damage_blocks(bits, "pw", 40, seed=1)
+    with pytest.raises(ecc.BlindRevealError):
+        ecc.decode(worse, password="pw", confidence=conf)
+    # a wrong password stays a wrong password, confidences or not
+    with pytest.raises(ecc.BlindRevealError, match="wrong password"):
+        ecc.decode(noisy, password="other", confidence=confidence)
+    with pytest.raises(ValueError, match="one value per bit"):
+        ecc.decode(bits, password="pw", confidence=confidence[:-1])
+
+
+def test_the_nonce_changes_the_body_bits_only_and_version_2_still_reads():
+    msg = _message(500)
+    a, b = (ecc.encode(msg, RAW, "pw", filler_seed=0, nonce=k) for k in (0, 7))
+    order = ecc.permutation(RAW, "pw")
+    fields = order[: 8 * 14]  # the header's magic, version, nsym, length and CRC: the same...
+    assert (a[fields] == b[fields]).all()
+    assert 0.4 < (a != b).mean() < 0.6  # ...the body is whitened afresh
+    assert ecc.decode(b, "pw")[1]["nonce"] == 7
+    old = ecc.encode(msg, RAW, "pw", version=2)
+    got, info = ecc.decode(old, "pw")
+    assert got == msg and info["version"] == 2
+    with pytest.raises(ValueError, match="nonce must be"):
+        ecc.encode(msg, RAW, "pw", nonce=256)
+
+
 def test_a_zero_message_still_looks_random_and_empty_messages_work():
     assert 0.48 < ecc.encode(bytes(1000), RAW).mean() < 0.52
     assert ecc.decode(ecc.encode(b"", RAW))[0] == b""
@@ -88,6 +145,36 @@ def test_blind_hide_reveal_full_capacity_on_unseen_photos(path, tmp_path):
     # all ten held-out crops at this payload: mean 38.6 dB, min 35.9 dB (benchmarks/blind_payloads.py)
     assert psnr(load_image(path), pil_to_tensor(stego)) > 34
     assert info["nsym"] == 32 and info["raw_errors"] < 80  # raw bit error rate up to 1.9e-3: about 31 bits
+
+
+def _noise_cover(amplitude, size=128, seed=0):
+    """Gray with Gaussian noise: the finest texture there is. At 0.1 the shipped network gets about
+    2 % of the bits wrong (more parity needed), at 0.3 about 13 % (no message fits)."""
+    x = np.clip(128 + 255 * amplitude * np.random.default_rng(seed).standard_normal((size, size, 3)), 0, 255)
+    return Image.fromarray(np.round(x).astype(np.uint8))
+
+
+@pytest.mark.parametrize("cover", ["coffee", "noise 0.1", "noise 0.3"])
+def test_capacity_of_a_cover_is_what_hide_carries_exact_or_an_error(cover, tmp_path):
+    image = Image.open(HELD_OUT[0]) if cover == "coffee" else _noise_cover(float(cover.split()[1]))
+    cap = blind_capacity_of(image, password="pw")
+    assert cap["by_size"] == blind_capacity(128, 128)
+    if cover == "noise 0.3":  # nothing fits: capacity 0, and hide refuses even a short message
+        assert cap == {"capacity": 0, "nsym": None, "by_size": cap["by_size"]}
+        with pytest.raises(ValueError, match="capacity --mode blind"):
+            blind_hide(image, b"short message", password="pw")
+        return
+    if cover == "noise 0.1":  # measured, not the size formula: more parity, less room
+        assert cap["nsym"] > 32 and cap["capacity"] < cap["by_size"]
+        with pytest.raises(ValueError, match="cannot carry this message exactly"):  # the size formula's length
+            blind_hide(image, _message(cap["by_size"]), password="pw")
+    else:
+        assert cap["capacity"] == cap["by_size"] and cap["nsym"] == 32
+    msg = _message(cap["capacity"], seed=5)  # another message than the measurement's
+    stego, info = blind_hide(image, msg, password="pw")
+    stego.save(tmp_path / "s.png")
+    assert blind_reveal(tmp_path / "s.png", password="pw") == msg
+    assert info["nsym"] == cap["nsym"]
 
 
 def test_raw_bit_error_rate_measures_the_layout_hide_uses():
@@ -194,8 +281,11 @@ def test_blind_capacity_errors():
 
 def test_command_line_blind_mode(tmp_path, capsys):
     cover = str(HELD_OUT[0])
-    assert main(["capacity", cover, "--mode", "blind"]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == f"{blind_capacity(128, 128)} bytes"
+    assert main(["capacity", cover, "--mode", "blind", "--password", "pw"]) == 0
+    out_lines = capsys.readouterr().out.splitlines()
+    assert out_lines[0] == f"{blind_capacity(128, 128)} bytes" and out_lines[1].startswith("measured:")
+    assert main(["capacity", cover, "--password", "pw"]) == 2  # a password means nothing in key mode
+    assert "belongs to blind mode" in capsys.readouterr().err
     out = tmp_path / "s.png"
     assert main(["hide", cover, "--text", "Meet at dawn.", "--out", str(out), "--mode", "blind",
                  "--password", "pw"]) == 0
