@@ -10,7 +10,8 @@ import tarfile
 import pytest
 from PIL import Image
 
-from helpers.corpus import CorpusError, ar_members, build_corpus, fetch_debs, licence_for, read_photo_list
+from helpers.corpus import (CorpusError, ar_members, build_corpus, fetch_debs, is_held_out, licence_for, read_manifest,
+                            read_photo_list, split_corpus, training_images)
 
 COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: fixture
@@ -74,7 +75,7 @@ def fixture_deb(tmp_path):
     listing = tmp_path / "photos.csv"
     listing.write_text("# a comment line\nsource,package,member,kind,group,note\n"
                        "one,fixture-photos,usr/share/photos/special_one.png,photograph,g1,red\n"
-                       "wall,fixture-photos,usr/share/wallpapers/W/contents/images/big.png,photograph,g2,a link\n")
+                       "wall,fixture-photos,usr/share/wallpapers/W/contents/images/big.png,photograph,g8,a link\n")
     return tmp_path, debs, listing, {"one": photo, "wall": wall}
 
 
@@ -124,3 +125,25 @@ def test_the_committed_list():
     assert len(rows) >= 20 and len({r["source"] for r in rows}) == len(rows)
     assert {r["kind"] for r in rows} <= {"photograph", "texture"}
     assert not any(r["package"] in ("ukui-wallpapers",) for r in rows)  # looked at: renders only
+
+
+def test_the_split_keeps_groups_together_and_trains_only_on_its_training_half(fixture_deb, tmp_path):
+    rows = read_photo_list()
+    train, held = split_corpus(rows)
+    assert {r["group"] for r in train}.isdisjoint({r["group"] for r in held})  # no group on both sides
+    assert len(train) + len(held) == len(rows) and 0.3 < len(held) / len(rows) < 0.7
+    grass = [r for r in rows if r["group"] == "etr-grass"]
+    assert len(grass) == 3 and len({is_held_out(r["group"]) for r in grass}) == 1
+    # training copies come from the training side only, at each short side, never enlarged
+    _, debs, listing, _ = fixture_deb
+    manifest = build_corpus(fetch_debs(["fixture-photos"], debs), tmp_path / "corpus", listing)
+    sides = {m["group"]: is_held_out(m["group"]) for m in manifest}
+    assert sorted(sides.values()) == [False, True]  # the fixture has one photo on each side
+    files = training_images(tmp_path / "corpus", short_sides=(20, 512))
+    trained = {f.name.rsplit("-", 1)[0] for f in files}
+    assert trained == {m["source"] for m in manifest if not sides[m["group"]]}
+    for f in files:
+        with Image.open(f) as im:
+            assert min(im.size) in (20, 30)  # the fixture's photos are 40 x 30: 512 means "as it is"
+    with pytest.raises(CorpusError, match="python -m helpers.corpus"):
+        read_manifest(tmp_path / "nothing")
