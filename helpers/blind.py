@@ -164,19 +164,31 @@ def load_blind(path, map_location="cpu"):
     return model.eval(), cfg, state
 
 
+def embed_and_read(model: StegoINN, cover: torch.Tensor, bpp: int, bits: np.ndarray | None = None,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """One cover ``(3, H, W)`` with ``bits`` (default: random, seeded) in every cell, the layout
+    :func:`blind_hide` uses at full capacity, rounded to 8 bits and read back with z = 0. Returns
+    ``(bits, values, stego)``: the receiver's values before the threshold (their bits are
+    ``values >= 0.25``; the distance from 0.25 says how sure each is; notebook 09)."""
+    cover = cover.to(next(model.parameters()).device)
+    cell_list = cells(*cover.shape[-2:])
+    if bits is None:
+        bits = np.random.default_rng(seed).integers(0, 2, _cell_bits(cell_list, bpp), dtype=np.uint8)
+    stego = _embed(model, cover, cell_list, bits, bpp)
+    return bits, np.concatenate(_extract(model, stego, cell_list, bpp)), stego
+
+
 def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: int = 0) -> dict:
-    """Random bits in every cell of each cover ``(N, 3, H, W)`` (the layout :func:`blind_hide` uses
-    at full capacity), rounded to 8 bits, read back with z = 0: the raw bit error rate per image
-    (before error correction) and the PSNR."""
+    """Random bits in every cell of each cover ``(N, 3, H, W)`` (:func:`embed_and_read`): the raw
+    bit error rate per image (before error correction) and the PSNR."""
     from .metrics import psnr
 
     rng = np.random.default_rng(seed)
     ber, psnrs = [], []
-    for cover in covers.to(next(model.parameters()).device):
-        cell_list = cells(*cover.shape[-2:])
-        bits = rng.integers(0, 2, _cell_bits(cell_list, bpp), dtype=np.uint8)
-        stego = _embed(model, cover, cell_list, bits, bpp)
-        ber.append(float(np.mean(_bits(np.concatenate(_extract(model, stego, cell_list, bpp))) != bits)))
+    for cover in covers:  # the bits drawn from one generator in turn: the figures of data/checkpoints/README.md
+        bits = rng.integers(0, 2, _cell_bits(cells(*cover.shape[-2:]), bpp), dtype=np.uint8)
+        bits, values, stego = embed_and_read(model, cover, bpp, bits)
+        ber.append(float(np.mean(_bits(values) != bits)))
         psnrs.append(float(psnr(cover.cpu(), stego.cpu())))
     return {"ber": ber, "psnr": psnrs, "max_ber": max(ber), "mean_ber": float(np.mean(ber)),
             "mean_psnr": float(np.mean(psnrs))}
@@ -433,12 +445,12 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
     will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the capacity from the size
     alone, at the least parity) and the ``raw_errors``/``raw_bits`` of the check that passed
     (``capacity`` 0 and ``nsym`` None when none did)."""
-    from .stego import _model_device, open_cover
+    from .stego import open_cover
 
     net, cfg = model if model is not None else load_blind_model()
     image = open_cover(cover)
     width, height = image.size
-    x = pil_to_tensor(image).to(_model_device(net))
+    x = pil_to_tensor(image).to(next(net.parameters()).device)
     out = {"capacity": 0, "nsym": None, "by_size": blind_capacity(height, width, cfg.bpp)}
     for n_sym in NSYM_TRIES:
         n = blind_capacity(height, width, cfg.bpp, n_sym)

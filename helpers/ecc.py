@@ -23,13 +23,14 @@ does not write its own Galois-field arithmetic).
 say how sure each bit is (a value near the threshold 0.25 is a coin toss). :func:`decode` takes
 these confidences and, for a block that fails, marks its least certain bytes as *erasures*: a
 Reed-Solomon code with ``nsym`` parity bytes corrects ``e`` errors and ``s`` erasures whenever
-``2e + s <= nsym``, so an error at a known place costs half as much. On a textured cover most
-wrong bits are the uncertain ones (on the moss of notebook 09: 61 % of the wrong bits are among
-the 2.4 % least certain), so a cover whose error bursts defeat errors-only decoding carries its
-message anyway. The **nonce** gives the sender a second chance that costs no capacity: a different
-nonce whitens the body differently, the network sees other bits and makes other errors, and hide
-keeps the first nonce its own check accepts. The CRC-32 over the whole message stays the last
-word: a decode that erasures steered wrong fails its checksum and is an error, never wrong bytes.
+``2e + s <= nsym``, so an error at a known place costs half as much. Measured (notebook 09,
+section 2.4; ``benchmarks/blind_erasures.py``), it has not yet changed an outcome: the wrong bits
+are mostly the uncertain ones, but they are isolated bits, and a byte gathers 8 bits from 8
+places, so the uncertain bits taint far more bytes than are wrong. It costs nothing when a block
+decodes. The **nonce** gives the sender another chance that costs no capacity: a different nonce
+whitens the body differently, the network sees other bits and makes other errors, and hide keeps
+the first nonce its own check accepts. The CRC-32 over the whole message stays the last word: a
+decode that erasures steered wrong fails its checksum and is an error, never wrong bytes.
 """
 
 from __future__ import annotations
@@ -50,8 +51,6 @@ NONCES = 256
 HEADER_NSYM = 32
 HEADER_BYTES = HEADER.size + HEADER_NSYM  # 48
 DEFAULT_NSYM = 32
-NSYM_DEFAULT_DOC = (f"{DEFAULT_NSYM} Reed-Solomon parity bytes to every block of up to {255 - DEFAULT_NSYM} "
-                    "message bytes (hide adds more parity, and so holds less, when an image needs it)")
 BLOCK = 255  # a Reed-Solomon codeword over GF(256): data + parity <= 255 bytes
 
 
