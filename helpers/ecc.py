@@ -24,10 +24,10 @@ say how sure each bit is (a value near the threshold 0.25 is a coin toss). :func
 these confidences and, for a block that fails, marks its least certain bytes as *erasures*: a
 Reed-Solomon code with ``nsym`` parity bytes corrects ``e`` errors and ``s`` erasures whenever
 ``2e + s <= nsym``, so an error at a known place costs half as much. Measured (notebook 09,
-section 2.4; ``benchmarks/blind_erasures.py``), it has not yet changed an outcome: the wrong bits
-are mostly the uncertain ones, but they are isolated bits, and a byte gathers 8 bits from 8
-places, so the uncertain bits taint far more bytes than are wrong. It costs nothing when a block
-decodes. The **nonce** gives the sender another chance that costs no capacity: a different nonce
+section 2.4; ``benchmarks/blind_erasures.py``), it rescues blocks just beyond errors-only decoding
+on synthetic noise, but has not changed the parity any held-out photo needs: the wrong bits are
+mostly the uncertain ones, but they are isolated bits, and a byte gathers 8 bits from 8 places, so
+the uncertain bits taint far more bytes than are wrong. It costs nothing when a block decodes. The **nonce** gives the sender another chance that costs no capacity: a different nonce
 whitens the body differently, the network sees other bits and makes other errors, and hide keeps
 the first nonce its own check accepts. The CRC-32 over the whole message stays the last word: a
 decode that erasures steered wrong fails its checksum and is an error, never wrong bytes.
