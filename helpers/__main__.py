@@ -4,6 +4,7 @@
     python -m helpers hide COVER (--text TEXT | --file PATH) --out STEGO.png --key KEY [--bpp 1|3] [--checkpoint CKPT]
     python -m helpers reveal STEGO.png --key KEY [--out PATH] [--checkpoint CKPT]
     python -m helpers capacity COVER [--bpp 1|3]
+    python -m helpers capacity COVER --mode blind [--password PW]     (measured on this cover: notebook 09)
     python -m helpers evaluate --data DIR --methods lsb,inn --out DIR
 
 Exit code 0 on success, 2 for usage errors, 1 for every other failure, with one line
