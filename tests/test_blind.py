@@ -177,6 +177,28 @@ def test_capacity_of_a_cover_is_what_hide_carries_exact_or_an_error(cover, tmp_p
     assert info["nsym"] == cap["nsym"]
 
 
+def test_hide_tries_another_nonce_when_its_check_fails(monkeypatch, tmp_path):
+    """A message that already takes all the parity it can (the full capacity: only 32 fits) gets
+    more chances from other nonces. Nonce 0's bits are garbled here, so its check must fail."""
+    import helpers.blind as blind_module
+
+    real = ecc.encode
+
+    def nonce_0_garbled(*args, nonce=0, **kw):
+        bits = real(*args, nonce=nonce, **kw)
+        return bits ^ 1 if nonce == 0 else bits
+
+    monkeypatch.setattr(ecc, "encode", nonce_0_garbled)
+    msg = _message(blind_capacity(128, 128), seed=9)
+    stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
+    assert info["nonce"] == 1 and info["nsym"] == 32
+    stego.save(tmp_path / "s.png")
+    assert blind_reveal(tmp_path / "s.png", password="pw") == msg
+    monkeypatch.setattr(blind_module, "NONCE_TRIES", 1)  # no second chance: exact or an error
+    with pytest.raises(ValueError, match="cannot carry this message exactly"):
+        blind_hide(HELD_OUT[0], msg, password="pw")
+
+
 def test_raw_bit_error_rate_measures_the_layout_hide_uses():
     """The training report's figures (random bits in every 32 x 32 cell) agree with what hide does
     at full capacity on the same cover."""
