@@ -144,10 +144,13 @@ def encode(message: bytes, raw_bits: int, password: str | None = None, nsym: int
     return out
 
 
-ERASURE_SHARES = (0, 0.25, 0.5, 0.75, 1.0)  # erasures tried per failing block, as shares of its parity
+# erasures tried per failing block, as shares of its parity: never all of it, so that what is left
+# still detects a block beyond reach (with every parity byte erased any bytes "decode", and only
+# the CRC-32 would stand between a damaged image and wrong bytes)
+ERASURE_SHARES = (0, 0.25, 0.5, 0.75)
 
 
-def _rs_decode(chunk: bytes, nsym: int, confidence: np.ndarray | None, max_share: float = 1.0):
+def _rs_decode(chunk: bytes, nsym: int, confidence: np.ndarray | None, max_share: float = ERASURE_SHARES[-1]):
     """One Reed-Solomon block: errors only first, then (with ``confidence``, one value per byte)
     with its least certain bytes marked as erasures, more each time (:data:`ERASURE_SHARES`, up to
     ``max_share`` of the parity). Returns ``(data, n_fixed)``; raises ``ReedSolomonError``."""

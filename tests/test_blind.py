@@ -83,6 +83,11 @@ def test_erasures_correct_what_errors_only_decoding_cannot_and_never_give_wrong_
     # confidences that point at the wrong bytes do not help: an error, never wrong bytes
     with pytest.raises(ecc.BlindRevealError):
         ecc.decode(noisy, password="pw", confidence=np.random.default_rng(3).permutation(confidence))
+    # 30 doubtful wrong bytes per block: erasing all 32 parity bytes' worth would fix them, but then
+    # nothing would be left to detect a block beyond reach; at most 24 are erased, so: an error
+    near, conf = _damage_blocks(bits, "pw", 30, seed=2)
+    with pytest.raises(ecc.BlindRevealError):
+        ecc.decode(near, password="pw", confidence=conf)
     # beyond what erasures reach (40 > 32 per block): an error
     worse, conf = _damage_blocks(bits, "pw", 40, seed=1)
     with pytest.raises(ecc.BlindRevealError):
