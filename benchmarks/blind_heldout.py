@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helpers.blind import (blind_capacity, blind_capacity_of, blind_hide, blind_reveal, load_blind_model,  # noqa: E402
                            raw_bit_error_rate)
-from helpers.corpus import corpus_dir, read_manifest, split_corpus  # noqa: E402
+from helpers.corpus import corpus_dir, read_manifest, scaled_down, split_corpus  # noqa: E402
 from helpers.data import pil_to_tensor  # noqa: E402
 from helpers.ecc import BlindRevealError  # noqa: E402
 from helpers.metrics import psnr  # noqa: E402
@@ -45,9 +45,7 @@ SIZES = ((128, 128), (128, 128), (256, 256), (201, 149))  # (width, height): two
 
 def crops_of(image: Image.Image, seed: int) -> list[Image.Image]:
     """The evaluation crops of one source photo (seeded by the source, so runs repeat)."""
-    if min(image.size) > 512:
-        scale = 512 / min(image.size)
-        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+    image = scaled_down(image, 512)
     rng = np.random.default_rng(seed)
     out = []
     for w, h in SIZES:

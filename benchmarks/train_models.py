@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import csv
+import dataclasses
 import json
 import statistics
 import sys

@@ -345,12 +345,12 @@ def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: s
     raise ecc.NoHeaderError(ecc.NO_MESSAGE)
 
 
-def _attempts(fits: list[int], nsym: int | None) -> list[tuple[int, int]]:
+def _attempts(fits: list[int], nsym: int | None, nonces: int) -> list[tuple[int, int]]:
     """``(nsym, nonce)`` pairs hide tries, in order: each parity that fits (smallest first) with
-    nonce 0, then further nonces at the largest: a second whitening costs no capacity, so a message
-    that already takes all the parity it can still gets more chances."""
+    nonce 0, then ``nonces - 1`` further nonces at the largest: a second whitening costs no
+    capacity, so a message that already takes all the parity it can still gets more chances."""
     sizes = [nsym] if nsym else fits
-    return [(n, 0) for n in sizes] + [(sizes[-1], k) for k in range(1, NONCE_TRIES)] if sizes else []
+    return [(n, 0) for n in sizes] + [(sizes[-1], k) for k in range(1, nonces)] if sizes else []
 
 
 def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed,
@@ -364,13 +364,10 @@ def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, 
     sizes = footprints(len(order))
     if all_cells:
         sizes = sizes[-1:]
-    fits = [n for n in NSYM_TRIES if any(_cell_bits(order[:k], cfg.bpp) // 8 >= ecc.coded_length(len(message), n)
-                                         for k in sizes)]
-    attempts = _attempts(fits, nsym)
-    if nonces is not None:
-        attempts = [(n, k) for n, k in attempts if k < nonces]
+    room = _cell_bits(order[:sizes[-1]], cfg.bpp) // 8  # bytes in the largest footprint allowed
+    fits = [n for n in NSYM_TRIES if ecc.coded_length(len(message), n) <= room]
     stego, info = None, {}
-    for n_sym, nonce in attempts:
+    for n_sym, nonce in _attempts(fits, nsym, nonces or NONCE_TRIES):
         need = ecc.coded_length(len(message), n_sym)
         fit = [n for n in sizes if _cell_bits(order[:n], cfg.bpp) // 8 >= need]
         if not fit:

@@ -243,6 +243,18 @@ def read_manifest(folder=None) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def scaled_down(image, short_side: int):
+    """``image`` (PIL) scaled (LANCZOS) so that its short side is ``short_side``; never enlarged. A
+    128 x 128 crop of a 2560 x 1600 wallpaper scaled to 512 holds a piece of a scene, not a few flat
+    pixels."""
+    from PIL import Image
+
+    scale = short_side / min(image.size)
+    if scale >= 1:
+        return image
+    return image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+
+
 def training_images(folder=None, short_sides=(256, 512)) -> list[Path]:
     """PNG files for training made from the corpus's *training* sources only (:func:`split_corpus`):
     each photo scaled to every short side in ``short_sides`` (not enlarged), written once to
@@ -260,11 +272,8 @@ def training_images(folder=None, short_sides=(256, 512)) -> list[Path]:
             for side in sorted({min(s, min(im.size)) for s in short_sides}):
                 target = out_dir / f"{r['source']}-{side}.png"
                 if not target.is_file():
-                    scale = side / min(im.size)
-                    scaled = im if scale == 1 else im.resize((round(im.width * scale), round(im.height * scale)),
-                                                             Image.LANCZOS)
                     tmp = target.with_name(target.name + ".tmp")
-                    scaled.save(tmp, format="PNG")
+                    scaled_down(im, side).save(tmp, format="PNG")
                     tmp.replace(target)
                 out.append(target)
     return out
