@@ -27,7 +27,9 @@ def test_lsb_matches_the_arithmetic_and_the_paper(rows):
 
 def test_inn_is_lossless_after_png(rows):
     inn = [r for r in rows if r["method"] == "inn"]
-    assert all(r["ra"] == 1.0 and r["bpp"] == 3 and r["psnr"] > 35 and 0.9 < r["ssim"] <= 1 for r in inn)
+    # The shipped network gives 41-42 dB (data/checkpoints/README.md); the upper bounds fail a network
+    # that leaves the cover untouched (PSNR inf, SSIM 1) although it too would recover every bit.
+    assert all(r["ra"] == 1.0 and r["bpp"] == 3 and 38 < r["psnr"] < 46 and 0.9 < r["ssim"] < 0.999 for r in inn), inn
 
 
 def test_csv_and_tables(rows, tmp_path):

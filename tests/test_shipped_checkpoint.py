@@ -22,4 +22,8 @@ def test_shipped_checkpoint_hides_and_recovers_losslessly():
     images = ImageFolder(SAMPLES_DIR, size=128, files=["coffee_128x128_0.png", "ihc_128x128_2.png"])
     metrics = evaluate(model, images, bpp=3, mapping=True)
     assert metrics["ra"] == [1.0, 1.0]
-    assert all(p > 35 for p in metrics["psnr"])  # trained: ~42 dB measured; random weights give ~9 dB
+    # Measured with this file: 41.3-42.2 dB, 79-81 % of the 8-bit values changed (data/checkpoints/
+    # README.md). Random weights give ~9 dB; a network that leaves the cover alone (identity: RA 100 %,
+    # PSNR inf) must fail too, so the bound is two-sided and the stego must really differ.
+    assert all(38 < p < 46 for p in metrics["psnr"]), metrics["psnr"]
+    assert all(c > 0.5 for c in metrics["changed"]), metrics["changed"]

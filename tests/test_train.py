@@ -41,6 +41,23 @@ def test_resume_gives_identical_weights(tmp_path):
         assert torch.equal(a, b), k
 
 
+def test_resume_continues_from_what_last_pt_holds(tmp_path):
+    # Training is seeded, so a restart from scratch would repeat the run above exactly: mark the
+    # interrupted checkpoint (its history and one weight) and see both marks carried through.
+    common = dict(**SMALL, lr=1e-3, max_steps_per_epoch=3, out=str(tmp_path))
+    first = train(TrainConfig(**common, epochs=1), progress=False)
+    state = load_checkpoint(tmp_path / "last.pt")
+    state["history"]["loss"][0] = 123.0
+    name = next(k for k, v in state["model"].items() if v.is_floating_point() and v.numel() > 1)
+    state["model"][name] = state["model"][name] + 0.5
+    torch.save(state, tmp_path / "last.pt")
+    resumed = train(TrainConfig(**common, epochs=2), progress=False)
+    assert resumed["history"]["loss"][0] == 123.0  # the first epoch was not run again
+    assert len(resumed["history"]["loss"]) == 2
+    moved = resumed["model"].state_dict()[name] - first["model"].state_dict()[name]
+    assert moved.mean().item() > 0.4  # training went on from the marked weights (3 small steps)
+
+
 def test_checkpoint_loads_without_pickle_code(tmp_path):
     result = train(TrainConfig(**SMALL, out=str(tmp_path), epochs=1, max_steps_per_epoch=1), progress=False)
     state = torch.load(result["checkpoint"], weights_only=True)  # must not need arbitrary unpickling
