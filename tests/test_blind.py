@@ -222,7 +222,6 @@ def test_blind_reveal_of_an_altered_image_is_exact_or_an_error():
     buf = io.BytesIO()
     stego.save(buf, format="JPEG", quality=90)
     altered = {"jpeg q90": Image.open(io.BytesIO(buf.getvalue())).convert("RGB"),
-               "cover": Image.open(path).convert("RGB"),
                "noise": Image.fromarray(np.clip(np.asarray(stego).astype(int)
                                                 + np.random.default_rng(0).integers(-2, 3, (128, 128, 3)), 0, 255)
                                         .astype(np.uint8))}
@@ -231,6 +230,25 @@ def test_blind_reveal_of_an_altered_image_is_exact_or_an_error():
             assert blind_reveal(image) == msg, name
         except ecc.BlindRevealError:
             pass
+
+
+def test_an_untouched_cover_has_no_message_with_or_without_a_password():
+    for path in HELD_OUT[:2]:
+        for password in (None, "pw"):
+            with pytest.raises(ecc.NoHeaderError, match="no blind-mode message found"):
+                blind_reveal(path, password=password)
+
+
+def test_a_forged_header_outside_the_format_is_no_message(monkeypatch):
+    """A header that decodes (magic, code) but claims what this format never writes (more than 128
+    parity bytes per block, an odd count) is refused as "no message", not decoded."""
+    for nsym in (130, 200, 7):
+        with monkeypatch.context() as m:
+            m.setattr(ecc, "_check_nsym", lambda n: None)  # let encode write the forged header
+            bits = ecc.encode(b"forged" * 10, RAW, nsym=nsym, filler_seed=0)
+        with pytest.raises(ecc.NoHeaderError):
+            ecc.decode(bits)
+    assert ecc.decode(ecc.encode(b"forged" * 10, RAW, nsym=128, filler_seed=0))[0] == b"forged" * 10
 
 
 def test_a_short_message_changes_only_the_cells_it_needs(tmp_path):

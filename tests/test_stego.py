@@ -320,3 +320,17 @@ def test_a_key_whose_z_was_edited_fails_through_the_checksum(tmp_path):
     head.z[0, :2] = rng.normal(0, 1, head.z[0, :2].shape)  # the header's bits
     with pytest.raises(RevealError):
         reveal(stego, head)
+
+
+def test_an_image_altered_where_the_message_lies_fails_its_crc(tmp_path):
+    """Without the thumbnail check, a stego image whose lower rows were inverted reveals the header
+    (first rows) intact and flipped message bits below: the CRC-32 must refuse them."""
+    path = list_samples((128, 128))[7]
+    message = message_for(capacity(128, 128, 3), "random", seed=7)
+    stego, key = hide(path, message, load_model(), bpp=3, filler_seed=1)
+    arr = np.asarray(stego).copy()
+    arr[100:] = 255 - arr[100:]
+    with pytest.raises(RevealError, match="made for another image"):
+        reveal(Image.fromarray(arr), key)  # the thumbnail check sees it first
+    with pytest.raises(RevealError, match="CRC-32"):
+        reveal(Image.fromarray(arr), key, check_image=False)
