@@ -183,7 +183,8 @@ def _check_outputs(outputs: dict, inputs: dict, force: bool) -> None:
 
 
 def _hide(args) -> int:
-    from .stego import LOSSY_EXTENSIONS, capacity, hide, load_model, save_png
+    from .files import write_all_or_none
+    from .stego import LOSSY_EXTENSIONS, capacity, hide, load_model, write_png
 
     _check_mode(args)
     out = Path(args.out)
@@ -212,14 +213,8 @@ def _hide(args) -> int:
         stego, key = hide(args.cover, message, model, bpp=args.bpp)
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
-    written = []
-    try:
-        written.append(key.save(args.key))
-        written.append(save_png(stego, out))
-    except BaseException:
-        for p in written:  # both files or neither
-            p.unlink(missing_ok=True)
-        raise
+    # both files or neither; with --force, a failure keeps the earlier pair
+    write_all_or_none([(args.key, key.write), (out, lambda f: write_png(stego, f))])
     h, w = key.height, key.width
     print(f"hid {len(message)} bytes in a {w} x {h} cover at {args.bpp} bpp (capacity {capacity(h, w, args.bpp)} "
           f"bytes): {out} ({out.stat().st_size} bytes), key {args.key} ({Path(args.key).stat().st_size} bytes)"
@@ -247,7 +242,8 @@ def _hide_blind(args, message: bytes, out: Path) -> int:
 
 
 def _reveal(args) -> int:
-    from .stego import load_model, reveal, write_atomic
+    from .files import write_atomic
+    from .stego import load_model, reveal
 
     _check_mode(args)
     if args.out is not None:
@@ -263,7 +259,7 @@ def _reveal(args) -> int:
         sys.stdout.buffer.write(message)
         sys.stdout.flush()
     else:
-        write_atomic(message, args.out)
+        write_atomic(args.out, message)
         print(f"revealed {len(message)} bytes: {args.out}", file=sys.stderr)
     return 0
 

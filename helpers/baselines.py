@@ -57,6 +57,8 @@ def lsb_reveal(stego, n_bits: int, seed: int | None = 0) -> np.ndarray:
 import torch  # noqa: E402  (the LSB part above needs only numpy)
 from torch import nn  # noqa: E402
 
+from .files import save_checkpoint  # noqa: E402
+
 
 def _conv(c_in, c_out):
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU())
@@ -230,9 +232,9 @@ def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3
 
 
 def save_baseline(model: nn.Module, path) -> None:
-    """Save a :class:`Rehman` or :class:`HiNetStyle` (weights and configuration, ``weights_only``)."""
+    """Save a :class:`Rehman` or :class:`HiNetStyle` (weights and configuration, ``weights_only``), atomically."""
     kind = "rehman" if isinstance(model, Rehman) else "hinet"
-    torch.save({"format": f"inn-stego-{kind}", "config": model.config, "model": model.state_dict()}, path)
+    save_checkpoint(path, {"format": f"inn-stego-{kind}", "config": model.config, "model": model.state_dict()})
 
 
 def load_baseline(path, kind: str) -> nn.Module:

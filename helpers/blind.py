@@ -31,6 +31,7 @@ from PIL import Image
 
 from . import ecc
 from .data import DATA_DIR, pil_to_rgb8, pil_to_tensor, tensor_to_pil
+from .files import save_checkpoint
 from .mapping import T_MAPPED
 from .model import StegoINN, prepare_for_inference, quantize_8bit
 from .payload import CapacityError
@@ -146,9 +147,9 @@ def train_blind(images, cfg: BlindConfig | None = None, steps: int = 1000, time_
 
 
 def save_blind(model: StegoINN, cfg: BlindConfig, path, notes: str = "", extra: dict | None = None) -> None:
-    """Save weights and configuration (loadable with ``weights_only=True``)."""
-    torch.save({"format": BLIND_FORMAT, "config": asdict(cfg), "model": model.state_dict(),
-                "notes": notes, "extra": extra or {}}, path)
+    """Save weights and configuration (atomically; loadable with ``weights_only=True``)."""
+    save_checkpoint(path, {"format": BLIND_FORMAT, "config": asdict(cfg), "model": model.state_dict(),
+                           "notes": notes, "extra": extra or {}})
 
 
 def load_blind(path, map_location="cpu"):

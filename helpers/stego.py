@@ -45,7 +45,6 @@ cover is :data:`MIN_SIDE` pixels a side.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import struct
 import warnings
@@ -58,6 +57,7 @@ import torch
 from PIL import Image
 
 from .data import DATA_DIR, UNREADABLE, pil_to_rgb8, pil_to_tensor, tensor_to_pil
+from .files import write_atomic
 from .mapping import map_bits, unmap_bits
 from .model import StegoINN, prepare_for_inference, quantize_8bit
 from .payload import CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes, plane_to_bits
@@ -156,8 +156,11 @@ class Key:
     version: int = KEY_VERSION
 
     def save(self, path) -> Path:
-        """Write the key as an ``.npz`` archive, atomically (temporary file renamed into place)."""
-        path = Path(path)
+        """Write the key as an ``.npz`` archive, atomically (:func:`helpers.files.write_atomic`)."""
+        return write_atomic(path, self.write)
+
+    def write(self, f) -> None:
+        """Write the key's ``.npz`` archive to an open binary file."""
         arrays = {
             "format": np.array(KEY_FORMAT), "version": np.array(self.version, np.int64),
             "z": np.asarray(self.z, np.float32), "turn": np.array(bool(self.turn)),
@@ -166,7 +169,7 @@ class Key:
             "thumbnail": np.asarray(self.thumbnail, np.uint8),
             "corrections": np.asarray(self.corrections, np.int64),
         }
-        return _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+        np.savez_compressed(f, **arrays)
 
     @classmethod
     def load(cls, path) -> "Key":
@@ -419,23 +422,9 @@ def save_png(image: Image.Image, path) -> Path:
                          "the stego image must be a PNG (e.g. stego.png)")
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path.name}: the stego image is written as PNG; give a name ending in .png")
-    return _atomic_write(path, lambda f: image.convert("RGB").save(f, format="PNG"))
+    return write_atomic(path, lambda f: write_png(image, f))
 
 
-def write_atomic(data: bytes, path) -> Path:
-    """Write bytes to ``path`` atomically."""
-    return _atomic_write(path, lambda f: f.write(data))
-
-
-def _atomic_write(path, write) -> Path:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it into place: an
-    interruption never leaves a half-written output, and a failure leaves no temporary file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def write_png(image: Image.Image, f) -> None:
+    """Write ``image`` as an 8-bit RGB PNG to an open binary file."""
+    image.convert("RGB").save(f, format="PNG")

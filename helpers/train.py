@@ -58,6 +58,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .data import ImageFolder, pick_device
+from .files import save_checkpoint
 from .metrics import psnr, psnr_per_image, recovery_accuracy
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .model import StegoINN, quantize_8bit
@@ -167,15 +168,6 @@ def build_model(cfg: TrainConfig) -> StegoINN:
     """The network a config describes (seeded, so the initial weights are reproducible)."""
     torch.manual_seed(cfg.seed)
     return StegoINN(n_blocks=cfg.n_blocks, clamp=cfg.clamp, growth=cfg.growth, last_init=cfg.last_init)
-
-
-def save_checkpoint(path: Path, state: dict) -> None:
-    """Write atomically: a temporary file renamed into place, so an interruption never leaves
-    a half-written checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
 
 
 def load_weights(path, fmt: str, what: str, hint: str = "", map_location="cpu") -> dict:

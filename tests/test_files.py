@@ -1,0 +1,161 @@
+"""Nothing the user had is lost: failures injected half-way through every write of the project
+(a full disk, a crash in the encoder, a failed rename) leave the earlier files byte-identical and
+no temporary file behind."""
+
+import errno
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import files
+from helpers.__main__ import main
+from helpers.data import list_samples
+
+COVER = list_samples()[0]
+
+
+def listing(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def full_disk(*_, **__):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def half_then_full(f, *_, **__):
+    """What a full disk does to a writer: some bytes go out, then the write fails."""
+    f.write(b"\x89PNG half a file")
+    full_disk()
+
+
+def test_write_atomic_keeps_the_earlier_file_when_the_write_fails(tmp_path):
+    (tmp_path / "out").write_bytes(b"earlier")
+    before = listing(tmp_path)
+    with pytest.raises(OSError, match="No space left"):
+        files.write_atomic(tmp_path / "out", half_then_full)
+    assert listing(tmp_path) == before
+    files.write_atomic(tmp_path / "out", b"new")
+    assert listing(tmp_path) == {"out": b"new"}
+
+
+@pytest.mark.parametrize("fail_at", ["second write", "second rename"])
+def test_write_all_or_none_restores_what_it_replaced(tmp_path, monkeypatch, fail_at):
+    (tmp_path / "a").write_bytes(b"earlier a")
+    (tmp_path / "b").write_bytes(b"earlier b")
+    before = listing(tmp_path)
+    items = [(tmp_path / "a", b"new a"), (tmp_path / "b", half_then_full if fail_at == "second write" else b"new b")]
+    if fail_at == "second rename":
+        real, calls = os.replace, []
+
+        def replace(src, dst):
+            calls.append(dst)
+            if len(calls) == 2:
+                full_disk()
+            return real(src, dst)
+
+        monkeypatch.setattr(files.os, "replace", replace)
+    with pytest.raises(OSError):
+        files.write_all_or_none(items)
+    assert listing(tmp_path) == before  # "a" was replaced, then put back; no .tmp or .bak left
+
+
+def test_a_failed_first_write_creates_nothing(tmp_path):
+    with pytest.raises(OSError):
+        files.write_all_or_none([(tmp_path / "a", half_then_full), (tmp_path / "b", b"b")])
+    assert listing(tmp_path) == {}
+
+
+def test_png_and_key_saves_fail_cleanly(tmp_path, monkeypatch):
+    from helpers.stego import Key, hide, load_model, save_png
+
+    stego, key = hide(COVER, b"first", load_model())
+    save_png(stego, tmp_path / "s.png")
+    key.save(tmp_path / "k")
+    before = listing(tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(Image.Image, "save", lambda self, f, *a, **k: half_then_full(f))
+        with pytest.raises(OSError, match="No space left"):
+            save_png(stego, tmp_path / "s.png")
+    with monkeypatch.context() as m:
+        m.setattr(np, "savez_compressed", half_then_full)
+        with pytest.raises(OSError, match="No space left"):
+            key.save(tmp_path / "k")
+    assert listing(tmp_path) == before
+    assert Key.load(tmp_path / "k").z.shape == key.z.shape
+
+
+@pytest.mark.parametrize("fail_at", ["png write", "key rename"])
+def test_a_failed_hide_force_keeps_the_previous_pair(tmp_path, monkeypatch, capsys, fail_at):
+    """Before, the rollback unlinked a key that --force had already replaced: the old stego image
+    was left without its key. Now the previous pair survives either failure."""
+    args = ["hide", str(COVER), "--out", str(tmp_path / "s.png"), "--key", str(tmp_path / "k")]
+    assert main(args + ["--text", "the first message"]) == 0
+    before = listing(tmp_path)
+    if fail_at == "png write":
+        monkeypatch.setattr("helpers.stego.write_png", lambda image, f: half_then_full(f))
+    else:
+        real, calls = os.replace, []
+
+        def replace(src, dst):
+            calls.append(dst)
+            if len(calls) == 2:  # the key (written first) is in place, the PNG's rename fails
+                full_disk()
+            return real(src, dst)
+
+        monkeypatch.setattr(files.os, "replace", replace)
+    assert main(args + ["--text", "a second message", "--force"]) == 1
+    assert "No space left" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert listing(tmp_path) == before
+    assert main(["reveal", str(tmp_path / "s.png"), "--key", str(tmp_path / "k")]) == 0
+    assert capsys.readouterr().out == "the first message"
+
+
+def _blind_save(path, tag):
+    from helpers.blind import BlindConfig, build_blind_model, save_blind
+
+    cfg = BlindConfig(n_blocks=1, growth=4)
+    save_blind(build_blind_model(cfg), cfg, path, notes=tag)
+
+
+def _baseline_save(path, tag):
+    from helpers.baselines import Rehman, save_baseline
+
+    model = Rehman()
+    model.config["tag"] = tag
+    save_baseline(model, path)
+
+
+def _checkpoint_save(path, tag):
+    files.save_checkpoint(path, {"format": "x", "model": {"w": torch.zeros(3)}, "tag": tag})
+
+
+def _export(path, tag):
+    from helpers.train import export_checkpoint
+
+    src = path.with_name("src.pt")
+    if not src.exists():  # the second call must fail in the export's own save
+            files.save_checkpoint(src, {k: {} for k in ("config", "model_config", "model", "history")}
+                              | {"format": "inn-stego-checkpoint", "version": 1, "epoch": 0})
+    export_checkpoint(src, path, notes=tag)
+
+
+@pytest.mark.parametrize("save", [_checkpoint_save, _blind_save, _baseline_save, _export],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_every_checkpoint_save_is_atomic(tmp_path, monkeypatch, save):
+    save(tmp_path / "net.pt", "first")
+    before = listing(tmp_path)
+    real = torch.save
+
+    def torch_save_then_full(obj, f, *a, **k):
+        real(obj, f, *a, **k)  # the whole archive goes out, then the disk is full at the last flush
+        full_disk()
+
+    monkeypatch.setattr(torch, "save", torch_save_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        save(tmp_path / "net.pt", "second")  # other bytes than the first
+    monkeypatch.undo()
+    assert listing(tmp_path) == before
