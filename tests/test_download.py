@@ -21,7 +21,8 @@ from helpers.download import DownloadError, download
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Serves server.files; honours Range; drops the connection half-way through paths in server.cut_once."""
+    """Serves server.files; honours Range (unless server.ignore_range: then 200 and the whole file, as
+    some servers do); drops the connection half-way through paths in server.cut_once."""
 
     def do_GET(self):
         self.server.requests.append((self.path, self.headers.get("Range")))
@@ -29,7 +30,8 @@ class Handler(BaseHTTPRequestHandler):
         if data is None:
             self.send_error(404, "Not Found")
             return
-        start = int(self.headers["Range"].split("=")[1].split("-")[0]) if self.headers.get("Range") else 0
+        ranged = self.headers.get("Range") and not self.server.ignore_range
+        start = int(self.headers["Range"].split("=")[1].split("-")[0]) if ranged else 0
         body = data[start:]
         self.send_response(206 if start else 200)
         self.send_header("Content-Length", str(len(body)))
@@ -52,7 +54,7 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.files, httpd.cut_once, httpd.requests = {}, set(), []
+    httpd.files, httpd.cut_once, httpd.requests, httpd.ignore_range = {}, set(), [], False
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -80,6 +82,24 @@ def test_interrupted_download_resumes_then_is_cached(server, tmp_path):
     n = len(server.requests)
     download(server.url + "/big.bin", dest, size=len(data), md5=md5(data), progress=False)
     assert len(server.requests) == n  # cached: no request at all
+
+
+@pytest.mark.parametrize("size_known", [True, False])
+def test_a_server_that_ignores_range_still_gives_the_right_file(server, tmp_path, size_known):
+    """Asked to resume, the server answers 200 with the whole file: the kept bytes must be dropped,
+    not prepended to a second copy."""
+    data = bytes(range(251)) * 4000
+    server.files["/r.bin"] = data
+    server.cut_once.add("/r.bin")
+    server.ignore_range = True
+    kw = dict(size=len(data), md5=md5(data)) if size_known else dict(sha256=hashlib.sha256(data).hexdigest())
+    with pytest.raises(DownloadError, match="kept in"):
+        download(server.url + "/r.bin", tmp_path / "r.bin", progress=False, **kw)
+    kept = (tmp_path / "r.bin.part").stat().st_size
+    assert 0 < kept < len(data)
+    assert download(server.url + "/r.bin", tmp_path / "r.bin", progress=False, **kw).read_bytes() == data
+    assert server.requests[-1] == ("/r.bin", f"bytes={kept}-")  # it did ask to resume
+    assert not (tmp_path / "r.bin.part").exists()
 
 
 def test_cut_without_known_size_is_caught_by_content_length(server, tmp_path):
