@@ -37,7 +37,13 @@ def test_information_budget(covers):
     assert b["key_bits_compressed"] > b["message_bits"]  # z does not compress down to the message
 
 
-def test_tradeoff_rows():
+def test_tradeoff_rows(monkeypatch):
+    import helpers.detectors
+
+    judged = []  # what the learned detector is judged on: the held-out covers and their stegos only
+    real = helpers.detectors.detection_accuracy
+    monkeypatch.setattr(helpers.detectors, "detection_accuracy",
+                        lambda det, c, s: judged.append((len(c), len(s))) or real(det, c, s))
     files = list_samples()[:6]
     covers = np.stack([np.asarray(Image.open(f).convert("RGB"))[:64, :64] for f in files])
     mask = np.array([True] * 4 + [False] * 2)
@@ -49,7 +55,12 @@ def test_tradeoff_rows():
     assert blind["exact"] == 1.0 and blind["raw_ber"] < 1e-2 and 25 < blind["psnr"] < 45
     assert "net capacity" in too_much["error"]
     assert "capacity" in next(r for r in rows if r["method"] == "lsb" and r["payload_bpp"] == 2.0)["error"]
+    # The fused statistical detectors are built for LSB replacement: they separate all 6 covers from
+    # their LSB stegos (measured AUC 1.0 here). The learned detector is judged on the 2 held-out covers
+    # and their 2 stegos only, so its accuracy moves in quarters.
+    assert lsb["auc_fused"] >= 0.9
+    assert judged == [(2, 2), (2, 2)]
     for r in (lsb, blind):
-        assert 0 <= r["auc_fused"] <= 1 and 0 <= r["detector_accuracy"] <= 1
+        assert (4 * r["detector_accuracy"]).is_integer(), r["detector_accuracy"]
     with pytest.raises(ValueError, match="held out"):
         tradeoff(covers, [0.5], np.ones(6, bool), detector_steps=1)

@@ -56,7 +56,10 @@ def test_srnet_shape_and_size():
                              arch="srnet")
     assert not torch.equal(trained.net[0].weight, start)  # the steps trained it
     from helpers.detectors import detection_scores
-    p = detection_scores(trained, torch.rand(3, 3, 32, 32))
-    assert p.shape == (3,) and ((p >= 0) & (p <= 1)).all()
+    images = torch.rand(5, 3, 32, 32)
+    p = detection_scores(trained, images, batch=2)  # batches of 2, 2, 1: in order, none lost
+    with torch.no_grad():
+        expected = torch.sigmoid(trained.eval()(images)).numpy()
+    assert p.shape == (5,) and np.allclose(p, expected, atol=1e-6)
     with pytest.raises(ValueError, match="arch must be"):
         train_detector(torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8), steps=1, arch="nope")
