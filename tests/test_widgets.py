@@ -1,7 +1,10 @@
 """The lecture dashboards, headless: the plain functions behind them, and the dashboards driven by
 setting their widgets' values from the test (the outputs must change as they should)."""
 
+import itertools
+
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
@@ -20,9 +23,16 @@ def close_figures():
 
 
 def test_coupling_demo_inverts_whatever_the_sliders():
-    for clamp, scale, shift in ((2.0, 1.0, 1.0), (0.5, 10.0, 10.0), (5.0, 0.0, 3.0)):
+    # README and notebook 10: the error is float32 round-off, about 1e-7 at the default clamp however
+    # far scale and shift go, a few 1e-6 at clamp 5 where the outputs reach the hundreds: bound it by
+    # two float32 steps at the outputs' magnitude, and by 1e-6 at the default clamp.
+    eps = float(np.finfo(np.float32).eps)
+    for clamp, scale, shift in itertools.product((0.1, 2.0, 5.0), (0.0, 1.0, 10.0), (0.0, 10.0)):
         r = widgets.coupling_demo(clamp, scale, shift)
-        assert r["max_error"] < 1e-4
+        top = max(1.0, float(r["cover_next"].abs().max()), float(r["secret_next"].abs().max()))
+        assert r["max_error"] <= 2 * eps * top, (clamp, scale, shift, r["max_error"], top)
+        if clamp <= 2:
+            assert r["max_error"] < 1e-6
         lo, hi = r["log_scale_range"]
         assert -clamp <= lo <= hi <= clamp
     assert widgets.coupling_demo(scale=0.0)["log_det"] == 0.0  # no scaling: volume preserved
@@ -70,7 +80,7 @@ def test_dashboards_respond_to_their_controls():
     board = widgets.coupling_dashboard()
     before = board.result["log_det"]
     board.controls["scale"].value = 6.0
-    assert board.result["log_det"] != before and board.result["max_error"] < 1e-4
+    assert board.result["log_det"] != before and board.result["max_error"] < 1e-6
     board = widgets.steganalysis_dashboard()
     board.controls["payload"].value = 0.0
     assert abs(board.result["auc LSB"] - 0.5) < 0.25
