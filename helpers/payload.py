@@ -25,7 +25,8 @@ CHANNELS = 3
 
 
 class CapacityError(ValueError):
-    """The message does not fit in the cover at the chosen bpp."""
+    """The message does not fit in the cover: longer than the capacity at the chosen bpp, or (blind
+    mode) more than this cover carries exactly."""
 
 
 def _check_bpp(bpp: int) -> None:

@@ -7,11 +7,18 @@ call directly: :func:`coupling_demo` (notebook 01), :func:`mapping_demo` (03), :
 ``continuous_update=False``), draw with matplotlib's inline backend (no ipympl, so they work on
 Colab) and show any callback error in an ``Output`` instead of losing it. Each returns a
 :class:`Dashboard`: the widget to display, its controls by name, and the last result.
+
+Errors the audience is meant to see (:data:`AUDIENCE_ERRORS`: a message longer than the cover
+carries) are shown and the dashboard stays alive. Any other error is a bug: on screen it is shown
+too, and under pytest (nbmake runs the notebooks from pytest, so their kernels see
+``PYTEST_CURRENT_TEST``) it is raised, so that a broken dashboard fails its notebook cell and the
+headless tests.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -23,7 +30,9 @@ from torch import nn
 from .coupling import AffineCouplingBlock
 from .data import list_samples, load_image
 from .mapping import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
-from .payload import bytes_to_bits
+from .payload import CapacityError, bytes_to_bits
+
+AUDIENCE_ERRORS = (CapacityError,)  # shown on the dashboard as part of the lesson; anything else is a bug
 
 SAMPLE_TEXT = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
                "foolishness, it was the epoch of belief, it was the epoch of incredulity. ") * 40
@@ -226,6 +235,10 @@ class Dashboard:
     status: object = None  # an HTML line: "working ..." while a callback runs, then how long it took
 
 
+def _under_test() -> bool:
+    return "PYTEST_CURRENT_TEST" in os.environ
+
+
 def _dashboard(title: str, controls: dict, draw, css: str, working: str = "working ...") -> Dashboard:
     """The common frame: controls, the figure (``interactive_output`` over ``draw``), a status line
     that says ``working`` while a callback runs (widget updates reach the page at once, while the
@@ -252,10 +265,16 @@ def _dashboard(title: str, controls: dict, draw, css: str, working: str = "worki
             with errors:
                 print(f"error: {e}")
                 traceback.print_exc(limit=1)
-        board.seconds = time.perf_counter() - start
-        status.value = f"<small>{outcome} in {board.seconds:.2f} s</small>"
+            if _under_test() and not isinstance(e, AUDIENCE_ERRORS):
+                raise  # a bug: fail the test (in a kernel ipywidgets shows it; the check below fails the cell)
+        finally:
+            board.seconds = time.perf_counter() - start
+            status.value = f"<small>{outcome} in {board.seconds:.2f} s</small>"
 
     out = w.interactive_output(callback, controls)
+    bugs = [e for e in board.errors if not isinstance(e, AUDIENCE_ERRORS)]
+    if bugs and _under_test():
+        raise RuntimeError(f"the {title} dashboard failed on its first draw: {bugs[0]!r}") from bugs[0]
     for name, c in controls.items():
         c.add_class(f"inn-{css}-{name.replace('_', '-')}")
     out.add_class(f"inn-{css}-figure")

@@ -136,3 +136,18 @@ def test_steganalysis_stegos_are_kept_in_the_cache(monkeypatch, tmp_path):
     widgets._steganalysis_sets.cache_clear()
     assert widgets._steganalysis_sets(3)[2] == first
     widgets._steganalysis_sets.cache_clear()  # later tests build from the real cache folder again
+
+
+def test_a_broken_dashboard_fails_under_test_and_is_shown_on_screen(monkeypatch):
+    """A bug in a callback must fail the notebook cell under nbmake (and a test here); on screen the
+    dashboard shows it and stays alive. Errors meant for the audience never raise."""
+    monkeypatch.setattr(widgets, "coupling_demo", lambda *a, **k: {}["broken"])
+    with pytest.raises(KeyError):  # (in a kernel, where ipywidgets swallows it: "failed on its first draw")
+        widgets.coupling_dashboard()
+    board = widgets.mapping_dashboard()
+    monkeypatch.setattr(widgets, "mapping_demo", lambda *a, **k: {}["broken"])
+    with pytest.raises(KeyError):
+        board.controls["t"].value = 0.3  # a later callback: raised to the code that moved the control
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # as on screen
+    board = widgets.coupling_dashboard()
+    assert isinstance(board.errors[0], KeyError) and "failed" in board.status.value
