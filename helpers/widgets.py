@@ -224,8 +224,9 @@ def steganalysis_demo(payload: float = 1.0, detector: str = "spa", n: int = 12, 
 @dataclass
 class Dashboard:
     """A built dashboard: ``widget`` to display, ``controls`` by name (set their ``.value`` to
-    drive it), ``result`` (the plain function's last return value), ``errors`` (callback errors,
-    also shown in ``error_output``) and ``seconds`` (how long the last callback took)."""
+    drive it), ``result`` (the plain function's last return value), ``figure`` (the matplotlib
+    figure it last rendered), ``errors`` (callback errors, also shown below the figure) and
+    ``seconds`` (how long the last callback took)."""
 
     widget: object
     controls: dict
@@ -233,6 +234,7 @@ class Dashboard:
     errors: list = field(default_factory=list)
     seconds: float = 0.0
     status: object = None  # an HTML line: "working ..." while a callback runs, then how long it took
+    figure: object = None
 
 
 def _under_test() -> bool:
@@ -257,6 +259,7 @@ def _dashboard(title: str, controls: dict, draw, css: str, working: str = "worki
         outcome = "done"
         try:
             board.result = draw(**values)
+            board.figure = plt.gcf()  # what was rendered (the tests read it)
             plt.show()
         except Exception as e:  # shown to the audience, kept for the tests; the dashboard stays alive
             board.errors.append(e)

@@ -151,3 +151,48 @@ def test_a_broken_dashboard_fails_under_test_and_is_shown_on_screen(monkeypatch)
     monkeypatch.delenv("PYTEST_CURRENT_TEST")  # as on screen
     board = widgets.coupling_dashboard()
     assert isinstance(board.errors[0], KeyError) and "failed" in board.status.value
+
+
+def rendered(board):
+    """The dashboard's last rendered figure: its pixels and every text on it (titles, labels, legends)."""
+    fig = board.figure
+    fig.canvas.draw()
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    return np.asarray(fig.canvas.buffer_rgba()).copy(), " | ".join(t for t in texts if t)
+
+
+# Every control of every dashboard, a new value for it, and what the rendered figure must then say.
+MOVES = {
+    "coupling_dashboard": [("clamp", 0.5, lambda r: f"log|det J| = {r['log_det']:.1f}"),
+                           ("scale", 6.0, lambda r: f"log|det J| = {r['log_det']:.1f}"),
+                           ("shift", 8.0, lambda r: f"max error {r['max_error']:.1e}")],
+    "mapping_dashboard": [("kind", "all-ones", "all-ones: 100 % ones, flip on"), ("t", 0.6, "threshold t = 0.60"),
+                          ("noise", 0.3, "RA"), ("mapping", False, "flip off")],
+    "stego_dashboard": [("photo", None, "revealed (key mode"), ("message", "hello class", "'hello class'"),
+                        ("bpp", 1, "exact"), ("magnify", 150, "x 150", "residual"), ("mode", "blind", "revealed (blind mode")],
+    "steganalysis_dashboard": [("payload", 0.3, "AUC", "estimates"), ("detector", "ws", "ROC, ws", "estimates")],
+}  # (a fourth entry: a result the move must change, where the text alone could be right by accident)
+
+
+@pytest.mark.parametrize("name", list(MOVES))
+def test_every_control_changes_the_rendered_figure(name):
+    board = getattr(widgets, name)()
+    pixels, text = rendered(board)
+    for control, value, expect, *changes in MOVES[name]:
+        widget = board.controls[control]
+        old = {k: board.result[k] for k in changes}
+        if value is None:  # a dropdown: its next option
+            value = widget.options[1]
+        before = board.figure
+        widget.value = value
+        assert not board.errors, (control, board.errors)
+        assert board.figure is not before, control  # a callback ran and drew
+        new_pixels, new_text = rendered(board)
+        expect = expect(board.result) if callable(expect) else expect
+        assert expect in new_text, (control, new_text)
+        assert not np.array_equal(new_pixels, pixels), f"moving {control} left the figure unchanged"
+        assert "done in" in board.status.value
+        for k in changes:  # a dict of figures, or an image tensor
+            same = board.result[k] == old[k] if isinstance(old[k], dict) else np.array_equal(board.result[k], old[k])
+            assert not same, (control, k)
+        pixels, text = new_pixels, new_text
