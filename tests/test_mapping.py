@@ -93,3 +93,36 @@ def test_batch_mode_matches_one_message_at_a_time(batch):
 
 def test_threshold_constant_is_the_papers():
     assert T_MAPPED == 0.25
+
+
+# --------------------------------------------------------------- what mutation testing asked for
+# (tools/mutation.py: dtypes, the threshold's own value, and exactly half ones in a batch)
+
+def test_dtypes_are_float32_in_and_uint8_out_whatever_the_input():
+    assert map_bits(np.array([0.0, 1.0, 1.0]))[0].dtype == torch.float32  # float64 in
+    assert map_bits(np.ones((2, 4), np.uint8), batch=True)[0].dtype == torch.float32
+    assert map_bits_plain(np.array([0, 1], np.uint8)).dtype == torch.float32
+    rev = torch.tensor([[0.1, 0.4], [0.1, 0.4]])
+    assert unmap_bits(rev[0], False).dtype == torch.uint8
+    assert unmap_bits(rev, torch.tensor([False, True])).dtype == torch.uint8
+    assert unmap_bits_plain(rev).dtype == torch.uint8
+
+
+def test_a_value_exactly_at_the_threshold_reads_as_a_mapped_one():
+    """Algorithm 2: ``secret_rev >= t`` is a 1, flipped back when the message was turned."""
+    at = torch.tensor([T_MAPPED])
+    assert unmap_bits(at, False).tolist() == [1] and unmap_bits(at, True).tolist() == [0]
+    batch = torch.full((2, 1), T_MAPPED)
+    assert unmap_bits(batch, torch.tensor([False, True])).tolist() == [[1], [0]]
+    assert unmap_bits_plain(torch.tensor([0.5])).tolist() == [1]
+
+
+def test_exactly_half_ones_is_not_turned_in_a_batch_either():
+    _, turn = map_bits(torch.tensor([[1, 1, 0, 0], [1, 1, 1, 0]]), batch=True)
+    assert turn.tolist() == [False, True]
+
+
+def test_bits_that_are_not_0_or_1_are_refused_with_what_to_do():
+    with pytest.raises(ValueError, match=r"^message bits must all be 0 or 1; convert bytes with "
+                                         r"helpers.payload.bytes_to_bits first$"):
+        map_bits(torch.tensor([0, 2]))

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.payload import (CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bits,
-                             capacity_bytes, message_to_plane, plane_to_message)
+                             capacity_bytes, message_to_plane, plane_to_bits, plane_to_message)
 
 
 def test_every_byte_value_round_trips():
@@ -68,3 +68,40 @@ def test_bad_arguments():
         bits_to_bytes([1, 0, 1])
     with pytest.raises(CapacityError):
         bits_to_plane(np.ones(3 * 4 * 4 + 1), 4, 4, 3)
+
+
+# --------------------------------------------------------------- what mutation testing asked for
+# (tools/mutation.py: each test below kills mutants that the round-trip tests let through)
+
+def test_defaults_are_3_bpp_and_every_output_is_uint8():
+    assert capacity_bits(4, 5) == 60 and capacity_bytes(4, 5) == 7 and capacity_bits(1, 1) == 3  # 1 x 1 is allowed
+    plane = message_to_plane(b"ab", 4, 5)
+    assert plane.dtype == np.uint8 and plane.shape == (3, 4, 5)
+    bits = plane_to_bits(plane)
+    assert bits.dtype == np.uint8 and bits.size == 60
+    assert plane_to_message(plane, 2) == b"ab"
+    laid = bits_to_plane(np.ones((2, 8)), 4, 5)  # any array of 0/1 (here float, 2-D) is laid out flat
+    assert laid.dtype == np.uint8 and laid.reshape(-1)[:16].tolist() == [1] * 16 and laid.sum() == 16
+
+
+def test_plane_to_bits_reads_height_times_width_of_a_non_square_plane():
+    plane = np.arange(30).reshape(3, 2, 5) % 2
+    assert plane_to_bits(plane, bpp=1).tolist() == plane.reshape(-1)[:10].tolist()
+    for bad in (np.zeros((3, 4)), np.zeros((3, 2, 2, 2)), np.zeros((4, 2, 2))):
+        with pytest.raises(ValueError, match=r"plane must have shape \(3, height, width\), got"):
+            plane_to_bits(bad)
+
+
+def test_error_messages_say_exactly_what_is_wrong():
+    import re
+
+    with pytest.raises(CapacityError, match=re.escape(
+            "message needs 17 bits (2 bytes) but a 1 x 2 cover holds 6 bits (0 bytes) at 3 bpp; "
+            "use a larger cover, 3 bpp, or a shorter message")):
+        bits_to_plane(np.ones(17), 1, 2)
+    with pytest.raises(ValueError, match=re.escape("n_bytes must be between 0 and 7 for this plane, got 8")):
+        plane_to_message(np.zeros((3, 4, 5), np.uint8), 8)
+    with pytest.raises(ValueError, match=re.escape("bits must all be 0 or 1")):
+        bits_to_bytes(np.full(8, 2))
+    with pytest.raises(TypeError, match="expected bytes, got str; encode text first"):
+        bytes_to_bits("text")
