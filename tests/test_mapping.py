@@ -99,7 +99,8 @@ def test_threshold_constant_is_the_papers():
 # (tools/mutation.py: dtypes, the threshold's own value, and exactly half ones in a batch)
 
 def test_dtypes_are_float32_in_and_uint8_out_whatever_the_input():
-    assert map_bits(np.array([0.0, 1.0, 1.0]))[0].dtype == torch.float32  # float64 in
+    assert map_bits(np.array([0.0, 1.0, 0.0]))[0].dtype == torch.float32  # float64 in, not turned
+    assert map_bits(np.array([0.0, 1.0, 1.0]))[0].dtype == torch.float32  # turned
     assert map_bits(np.ones((2, 4), np.uint8), batch=True)[0].dtype == torch.float32
     assert map_bits_plain(np.array([0, 1], np.uint8)).dtype == torch.float32
     rev = torch.tensor([[0.1, 0.4], [0.1, 0.4]])

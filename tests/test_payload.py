@@ -101,7 +101,14 @@ def test_error_messages_say_exactly_what_is_wrong():
         bits_to_plane(np.ones(17), 1, 2)
     with pytest.raises(ValueError, match=re.escape("n_bytes must be between 0 and 7 for this plane, got 8")):
         plane_to_message(np.zeros((3, 4, 5), np.uint8), 8)
-    with pytest.raises(ValueError, match=re.escape("bits must all be 0 or 1")):
+    with pytest.raises(CapacityError, match=re.escape("message needs 25 bits (3 bytes) but a 1 x 8 cover holds 24 bits "
+                                                      "(3 bytes) at 3 bpp")):
+        bits_to_plane(np.ones(25), 1, 8)
+    with pytest.raises(CapacityError, match="holds 2 bits"):
+        bits_to_plane(np.ones(5), 1, 2, bpp=1)  # 1 bpp: the first channel only
+    with pytest.raises(ValueError, match=re.escape("n_bytes must be between 0 and 2 for this plane, got 3")):
+        plane_to_message(np.zeros((3, 4, 5), np.uint8), 3, bpp=1)
+    with pytest.raises(ValueError, match=r"^bits must all be 0 or 1$"):
         bits_to_bytes(np.full(8, 2))
     with pytest.raises(TypeError, match="expected bytes, got str; encode text first"):
         bytes_to_bits("text")
