@@ -368,3 +368,95 @@ def test_blind_training_moves_and_checkpoints_round_trip(tmp_path):
     with pytest.raises(ValueError, match="not a readable blind-mode checkpoint"):
         load_blind(tmp_path / "x.pt")
     assert load_blind_model()[1].bpp == 1
+
+
+# --------------------------------------------------------------- what mutation testing asked for
+# (tools/mutation.py over helpers/ecc.py)
+
+FROZEN = {  # sha256 (first 16 hex digits) of the packed bits: the formats images already carry
+    (b"frozen format", 4096, None, 32, 1, 0, 3): "8ec34366b521b44e",
+    (b"frozen format", 4100, "pw", 48, 2, 5, 3): "b601cab811c4a027",
+    (b"frozen format", 4096, "pw", 32, 3, 0, 2): "26ee524dfa7b1c0a",
+    (b"", 8 * ecc.HEADER_BYTES + 8, "pw", 32, 4, 7, 3): "8b081bc70de95e15",
+}
+
+
+@pytest.mark.parametrize("case", list(FROZEN), ids=lambda c: f"v{c[-1]}-{c[1]}bits-nonce{c[-2]}")
+def test_the_formats_are_frozen(case):
+    """Stego images made by earlier releases must keep revealing: the exact bits for a fixed message,
+    password, parity, filler and nonce are pinned (any change to a stream's label, the whitening,
+    the permutation, the filler or the layout changes them), and they decode."""
+    import hashlib
+
+    message, n, password, nsym, seed, nonce, version = case
+    bits = ecc.encode(message, n, password, nsym=nsym, filler_seed=seed, nonce=nonce, version=version)
+    assert hashlib.sha256(np.packbits(bits)).hexdigest()[:16] == FROZEN[case]
+    got, info = ecc.decode(bits, password, confidence=np.ones(n))
+    assert got == message and info == {"corrected": 0, "nsym": nsym, "length": len(message), "nonce": nonce,
+                                       "version": version}
+
+
+def _block_with_errors(n_errors, n_doubtful, nsym=32):
+    """A 255-byte message in one block (``nsym`` parity), ``n_errors`` bytes of its block flipped,
+    the first ``n_doubtful`` of them marked as the least certain bits (confidence 0)."""
+    message = _message(255 - nsym, seed=9)
+    n = 8 * ecc.coded_length(len(message), nsym)
+    bits = ecc.encode(message, n, "pw", nsym=nsym, filler_seed=0)
+    order = ecc.permutation(n, "pw")  # bit i of the stream sits at bits[order[i]]
+    confidence = np.ones(n)
+    for k in range(n_errors):
+        where = order[8 * (ecc.HEADER_BYTES + 3 * k)]  # one bit in every third byte of the block
+        bits[where] ^= 1
+        if k < n_doubtful:
+            confidence[where] = 0.0
+    return message, bits, confidence
+
+
+@pytest.mark.parametrize("n_errors, n_doubtful, share", [(20, 8, 0.25), (28, 24, 0.75)])
+def test_each_erasure_step_is_tried(n_errors, n_doubtful, share):
+    """20 errors, 8 marked: only a quarter of the parity as erasures decodes (half erases 8 good
+    bytes too: 2 x 12 + 16 > 32); 28 errors, 24 marked: only three quarters does."""
+    message, bits, confidence = _block_with_errors(n_errors, n_doubtful)
+    with pytest.raises(ecc.BlindRevealError, match=r"^the message has more bit errors than its code corrects; "
+                                                   r"it cannot be recovered \(was the image altered\?\)$"):
+        ecc.decode(bits, "pw")  # errors only: more than 16
+    got, info = ecc.decode(bits, "pw", confidence=confidence)
+    assert got == message and info["corrected"] == n_errors
+
+
+def test_a_wrong_crc_with_the_right_length_is_refused(monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(ecc.zlib, "crc32", lambda data: 12345)  # the header carries a CRC that is not the message's
+        bits = ecc.encode(b"checked", RAW, filler_seed=0)
+    with pytest.raises(ecc.BlindRevealError, match=r"^the message failed its checksum after error correction; "
+                                                   r"it cannot be recovered$"):
+        ecc.decode(bits)
+
+
+def test_decode_errors_say_what_happened():
+    with pytest.raises(ecc.BlindRevealError, match=r"^the image is too small to hold a blind-mode message "
+                                                   r"\(383 bits\)$"):
+        ecc.decode(np.zeros(8 * ecc.HEADER_BYTES - 1, np.uint8))
+    with pytest.raises(ecc.NoHeaderError, match="^no blind-mode message found: wrong password"):
+        ecc.decode(np.zeros(8 * ecc.HEADER_BYTES, np.uint8))
+    for nsym, bad in ((130, "130"), (3, "3"), (0, "0")):
+        with pytest.raises(ValueError, match=rf"^nsym \(parity bytes per block\) must be even and between 2 and "
+                                             rf"128, got {bad}$"):
+            ecc.coded_length(1, nsym)
+    assert ecc.coded_length(1, 2) == ecc.HEADER_BYTES + 3 and ecc.coded_length(1, 128) == ecc.HEADER_BYTES + 129
+    with pytest.raises(ValueError, match=r"^nonce must be between 0 and 255 \(0 in version 2\), got 256$"):
+        ecc.encode(b"x", RAW, nonce=256)
+    with pytest.raises(ValueError, match=r"^version must be one of \(2, 3\), got 4$"):
+        ecc.encode(b"x", RAW, version=4)
+    with pytest.raises(ValueError, match=r"^message of 1617 bytes does not fit: the net capacity is 1616 bytes "
+                                         r"\(with 48 parity bytes per block\)$"):
+        ecc.encode(bytes(1617), RAW, nsym=48)
+    assert ecc.decode(ecc.encode(bytes(1616), RAW, nsym=48))[0] == bytes(1616)
+
+
+def test_a_header_of_another_version_is_named(monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(ecc, "READS", (2, 3, 9))
+        bits = ecc.encode(b"from the future", RAW, filler_seed=0, version=9)
+    with pytest.raises(ecc.BlindRevealError, match=r"^blind-mode format version 9; this program reads versions 2, 3$"):
+        ecc.decode(bits)
