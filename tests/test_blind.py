@@ -460,3 +460,18 @@ def test_a_header_of_another_version_is_named(monkeypatch):
         bits = ecc.encode(b"from the future", RAW, filler_seed=0, version=9)
     with pytest.raises(ecc.BlindRevealError, match=r"^blind-mode format version 9; this program reads versions 2, 3$"):
         ecc.decode(bits)
+
+
+def test_the_smallest_parity_decodes_and_a_header_longer_than_the_image_is_no_message(monkeypatch):
+    assert ecc.decode(ecc.encode(b"two parity bytes", RAW, nsym=2, filler_seed=0))[0] == b"two parity bytes"
+    real = ecc.HEADER
+
+    class Claims5000:  # the header struct, with a length field that claims more than the image holds
+        def pack(self, magic, version, nsym, length, crc, nonce):
+            return real.pack(magic, version, nsym, 5000, crc, nonce)
+
+    with monkeypatch.context() as m:
+        m.setattr(ecc, "HEADER", Claims5000())
+        bits = ecc.encode(b"short", RAW, filler_seed=0)
+    with pytest.raises(ecc.NoHeaderError):
+        ecc.decode(bits)
