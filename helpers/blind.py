@@ -425,9 +425,9 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     stego, info, ok = _hide(net, cfg, pil_to_tensor(image).to(_model_device(net)), message, password, nsym,
                             filler_seed, all_cells)
     if not ok:
-        raise CapacityError(f"blind mode cannot carry this message exactly in this cover (too many bit errors even "
-                         f"with {info.get('nsym', nsym)} parity bytes per block); the command  capacity --mode blind "
-                         "COVER  says how much this cover carries; or use another cover, or key mode")
+        raise CapacityError(f"blind mode cannot carry this message exactly in this cover (too many bit errors "
+                            f"even with {info.get('nsym', nsym)} parity bytes per block); the command  capacity "
+                            "--mode blind COVER  says how much this cover carries; or use another cover, or key mode")
     return tensor_to_pil(stego), info
 
 
