@@ -17,6 +17,7 @@ it. Target: at least 90 % killed in each module (issue 16).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -58,16 +59,15 @@ def copy_tree(dest: Path) -> None:
 
 
 def configure(work: Path, module: str) -> None:
-    section = ("\n[tool.mutmut]\n"
-               'source_paths = ["helpers"]\n'
-               f"only_mutate = {[f'helpers/{module}.py']!r}\n"
-               f"pytest_add_cli_args_test_selection = {MODULES[module][1]!r}\n"
-               'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
-               'also_copy = ["data", "benchmarks", "tools", "README.md"]\n'
-               # torch is not fork-safe once its thread pool runs: fork workers from a clean server
-               'process_isolation = "forkserver"\n')
+    """Append mutmut's settings for ``module`` to the work copy's pyproject.toml (TOML arrays: JSON)."""
+    settings = {"source_paths": ["helpers"], "only_mutate": [f"helpers/{module}.py"],
+                "pytest_add_cli_args_test_selection": MODULES[module][1],
+                "pytest_add_cli_args": ["-p", "no:cacheprovider", "-x", "-q"],
+                "also_copy": ["data", "benchmarks", "tools", "README.md"],
+                # torch is not fork-safe once its thread pool runs: fork workers from a clean server
+                "process_isolation": "forkserver"}
     with open(work / "pyproject.toml", "a") as f:
-        f.write(section.replace("'", '"'))
+        f.write("\n[tool.mutmut]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()))
 
 
 def statuses(work: Path) -> dict[str, str]:
