@@ -475,3 +475,39 @@ def test_the_smallest_parity_decodes_and_a_header_longer_than_the_image_is_no_me
         bits = ecc.encode(b"short", RAW, filler_seed=0)
     with pytest.raises(ecc.NoHeaderError):
         ecc.decode(bits)
+
+
+def _header_with_errors(n_errors, n_doubtful):
+    """A short message whose 48-byte header has one bit flipped in each of its first ``n_errors``
+    bytes, the first ``n_doubtful`` of them marked as the least certain bits (confidence 0)."""
+    message = b"behind a damaged header"
+    n = 8 * ecc.coded_length(len(message))
+    bits = ecc.encode(message, n, "pw", filler_seed=0)
+    order = ecc.permutation(n, "pw")
+    confidence = np.ones(n)
+    for k in range(n_errors):
+        bits[order[8 * k + 5]] ^= 1
+        if k < n_doubtful:
+            confidence[order[8 * k + 5]] = 0.0
+    return message, bits, confidence
+
+
+def test_a_header_takes_erasures_up_to_half_its_parity_and_no_more():
+    """The header's 32 parity bytes: 22 wrong, 16 of them marked, decodes only with half the parity
+    as erasures (a quarter leaves 14 errors: 2 x 14 + 8 > 32); 28 wrong, 24 marked, would decode
+    with three quarters (2 x 4 + 24 = 32) but the header stops at half, so that what is left of its
+    parity still tells a header from noise: no message."""
+    message, bits, confidence = _header_with_errors(22, 16)
+    with pytest.raises(ecc.NoHeaderError):
+        ecc.decode(bits, "pw")  # errors only: 22 > 16
+    got, info = ecc.decode(bits, "pw", confidence=confidence)
+    assert got == message and info["corrected"] == 22
+    message, bits, confidence = _header_with_errors(28, 24)
+    with pytest.raises(ecc.NoHeaderError):
+        ecc.decode(bits, "pw", confidence=confidence)
+    # the same bytes with three quarters of the parity as erasures do decode: the limit is what refused them
+    order = ecc.permutation(bits.size, "pw")
+    head = np.packbits(bits[order][: 8 * ecc.HEADER_BYTES] ^ ecc._whitening("pw", 8 * ecc.HEADER_BYTES, 2, 0))
+    byte_conf = confidence[order][: 8 * ecc.HEADER_BYTES].reshape(-1, 8).min(1)
+    header, fixed = ecc._rs_decode(head.tobytes(), ecc.HEADER_NSYM, byte_conf, max_share=0.75)
+    assert fixed == 28 and header[:4] == ecc.MAGIC
