@@ -144,6 +144,19 @@ def encode(message: bytes, raw_bits: int, password: str | None = None, nsym: int
     return out
 
 
+def block_errors(sent, received, password: str | None, length: int, nsym: int = DEFAULT_NSYM) -> list[int]:
+    """Wrong bytes per code block when ``sent`` (the output of :func:`encode` for a message of
+    ``length`` bytes) came back as ``received``: the header's block first, then the message's.
+    A block with ``e`` wrong bytes needs ``2e`` parity bytes (errors only), so a sender that knows
+    both can tell how much parity a retry needs (helpers.blind's hide does)."""
+    sent, received = np.asarray(sent, np.uint8).ravel(), np.asarray(received, np.uint8).ravel()
+    if sent.shape != received.shape:
+        raise ValueError(f"sent and received must have the same number of bits, got {sent.size} and {received.size}")
+    end = coded_length(length, nsym)
+    wrong = (sent != received)[permutation(sent.size, password)][: 8 * end].reshape(-1, 8).any(1)
+    return [int(wrong[:HEADER_BYTES].sum())] + [int(wrong[s:s + BLOCK].sum()) for s in range(HEADER_BYTES, end, BLOCK)]
+
+
 # erasures tried per failing block, as shares of its parity: never all of it, so that what is left
 # still detects a block beyond reach (with every parity byte erased any bytes "decode", and only
 # the CRC-32 would stand between a damaged image and wrong bytes)

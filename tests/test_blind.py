@@ -511,3 +511,53 @@ def test_a_header_takes_erasures_up_to_half_its_parity_and_no_more():
     byte_conf = confidence[order][: 8 * ecc.HEADER_BYTES].reshape(-1, 8).min(1)
     header, fixed = ecc._rs_decode(head.tobytes(), ecc.HEADER_NSYM, byte_conf, max_share=0.75)
     assert fixed == 28 and header[:4] == ecc.MAGIC
+
+
+def test_block_errors_counts_wrong_bytes_per_block():
+    message = _message(300, seed=4)  # two message blocks of at most 223 bytes
+    n = 8 * ecc.coded_length(len(message)) + 64
+    sent = ecc.encode(message, n, "pw", filler_seed=0)
+    order = ecc.permutation(n, "pw")
+    received = sent.copy()
+    for byte, bit in ((0, 0), (5, 3), (48, 0), (48, 1), (60, 7), (48 + 255, 0), (48 + 255 + 40, 2)):
+        received[order[8 * byte + bit]] ^= 1  # two bits of byte 48: one wrong byte
+    received[order[-1]] ^= 1  # the filler after the code is no block's
+    assert ecc.block_errors(sent, received, "pw", len(message)) == [2, 2, 2]
+    assert ecc.block_errors(sent, sent, "pw", len(message)) == [0, 0, 0]
+    with pytest.raises(ValueError, match=r"^sent and received must have the same number of bits, got 3360 and 3359$"):
+        ecc.block_errors(sent, received[:-1], "pw", len(message))
+
+
+@pytest.mark.parametrize("wrong, tried", [(20, [32, 48]), (30, [32, 64]), (None, [32, 128])])
+def test_hide_skips_the_parity_its_failed_check_rules_out(monkeypatch, wrong, tried):
+    """The first check reads ``wrong`` bytes of the first message block wrong (None: every bit):
+    the next parity tried is the least that corrects that many (2 x wrong), not the next in the list."""
+    import helpers.blind as blind_module
+
+    real_extract, real_encode, seen, calls = blind_module._extract, ecc.encode, [], []
+
+    def spy_encode(message, raw_bits, password, nsym, *args, **kw):
+        seen.append(nsym)
+        return real_encode(message, raw_bits, password, nsym, *args, **kw)
+
+    def channel(net, stego, cell_list, bpp):
+        read = real_extract(net, stego, cell_list, bpp)
+        calls.append(1)
+        if len(calls) > 1:
+            return read
+        values = np.concatenate(read)
+        if wrong is None:
+            values = 0.5 - values
+        else:
+            order = ecc.permutation(values.size, "pw")
+            for k in range(wrong):
+                i = order[8 * (ecc.HEADER_BYTES + 3 * k)]
+                values[i] = 0.5 - values[i]  # the other side of the threshold 0.25
+        return np.split(values, np.cumsum([r.size for r in read])[:-1])
+
+    monkeypatch.setattr(ecc, "encode", spy_encode)
+    monkeypatch.setattr(blind_module, "_extract", channel)
+    msg = _message(600, seed=5)
+    stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
+    assert seen == tried and info["nsym"] == tried[-1]
+    assert blind_reveal(stego, password="pw") == msg
