@@ -1,0 +1,108 @@
+"""Files made by an earlier version still reveal, and the key file's format is frozen.
+
+The fixtures in ``tests/fixtures/compat/`` (see its README) were made once, before the
+``helpers/`` redesign, and are never regenerated. The key-file checks here run no network, so
+the mutation run of ``tools/mutation.py`` can use them.
+"""
+
+import io
+
+import numpy as np
+import pytest
+
+from helpers.__main__ import main
+from helpers.stego import KEY_VERSION, Key, KeyFileError
+
+FIX = __import__("pathlib").Path(__file__).parent / "fixtures" / "compat"
+KEY_ARRAYS = {  # name: (dtype, shape) of every array in a version 1 key file of a 64 x 64 cover
+    "format": ("<U13", ()), "version": ("int64", ()), "z": ("float32", (3, 64, 64)), "turn": ("bool", ()),
+    "bpp": ("int64", ()), "size": ("int64", (2,)), "tile": ("int64", ()), "model_fingerprint": ("<U16", ()),
+    "thumbnail": ("uint8", (16, 16, 3)), "corrections": ("int64", (0,)),
+}
+
+
+def _arrays(source) -> dict:
+    with np.load(source, allow_pickle=False) as a:
+        return {k: a[k] for k in a.files}
+
+
+def test_key_mode_files_of_the_earlier_version_reveal_byte_exact(tmp_path, capsys):
+    assert main(["reveal", str(FIX / "key_stego.png"), "--key", str(FIX / "key.npz"), "--out",
+                 str(tmp_path / "m.bin")]) == 0
+    assert (tmp_path / "m.bin").read_bytes() == (FIX / "key_message.bin").read_bytes()
+
+
+def test_blind_files_of_the_earlier_version_reveal_byte_exact(tmp_path, capsys):
+    args = ["reveal", str(FIX / "blind_stego.png"), "--mode", "blind", "--out", str(tmp_path / "m.bin")]
+    assert main(args + ["--password", "compat fixture"]) == 0
+    assert (tmp_path / "m.bin").read_bytes() == (FIX / "blind_message.bin").read_bytes()
+    assert main(args + ["--password", "another", "--force"]) == 1  # never wrong bytes
+
+
+def test_the_key_file_format_is_frozen():
+    """The fields, dtypes and shapes of a key file, and a key that is read and written again
+    gives the same arrays."""
+    stored = _arrays(FIX / "key.npz")
+    assert {k: (str(v.dtype), v.shape) for k, v in stored.items()} == KEY_ARRAYS
+    key = Key.load(FIX / "key.npz")
+    assert (key.turn, key.bpp, key.height, key.width, key.tile, key.version) == (True, 3, 64, 64, 256, 1)
+    assert key.model_fingerprint == str(stored["model_fingerprint"]) and key.corrections.size == 0
+    buf = io.BytesIO()
+    key.write(buf)
+    again = _arrays(io.BytesIO(buf.getvalue()))
+    assert {k: (str(v.dtype), v.shape) for k, v in again.items()} == KEY_ARRAYS
+    for name, value in stored.items():
+        assert np.array_equal(again[name], value), name
+
+
+def _variant(tmp_path, **changes):
+    """The fixture's key file with some arrays replaced (None: removed)."""
+    arrays = _arrays(FIX / "key.npz")
+    for k, v in changes.items():
+        if v is None:
+            del arrays[k]
+        else:
+            arrays[k] = v
+    path = tmp_path / "variant.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("change, error", [
+    (dict(format=np.array("inn-stego-kex")), "is not an inn-stego key file (fields missing or malformed)"),
+    (dict(turn=None), "is not an inn-stego key file (fields missing or malformed)"),
+    (dict(size=np.array([64], np.int64)), "is not an inn-stego key file (fields missing or malformed)"),
+    (dict(version=np.array(KEY_VERSION + 1, np.int64)), f"is a version {KEY_VERSION + 1} key; this code reads up "
+                                                         f"to {KEY_VERSION}: update the package"),
+    (dict(size=np.array([64, 65], np.int64)), "is damaged: z has shape (3, 64, 64) for a 65 x 64 cover"),
+    (dict(bpp=np.array(2, np.int64)), "is damaged: z has shape (3, 64, 64) for a 64 x 64 cover"),
+    (dict(tile=np.array(0, np.int64)), "is damaged: z has shape (3, 64, 64) for a 64 x 64 cover"),
+    (dict(corrections=np.array([3 * 64 * 64], np.int64)), "is damaged: correction positions out of range"),
+    (dict(corrections=np.array([5, -1], np.int64)), "is damaged: correction positions out of range"),
+    (dict(corrections=np.array([64 * 64], np.int64), bpp=np.array(1, np.int64)),
+     "is damaged: correction positions out of range"),
+])
+def test_a_key_file_outside_the_format_is_refused_with_what_is_wrong(tmp_path, change, error):
+    path = _variant(tmp_path, **change)
+    with pytest.raises(KeyFileError) as e:
+        Key.load(path)
+    assert str(e.value) == f"{path} {error}"
+
+
+def test_a_key_file_at_the_edges_of_the_format_is_read(tmp_path):
+    key = Key.load(_variant(tmp_path, corrections=np.array([0, 64 * 64 - 1], np.int64), bpp=np.array(1, np.int64),
+                            tile=np.array(1, np.int64), version=np.array(0, np.int64)))
+    assert key.corrections.tolist() == [0, 64 * 64 - 1] and (key.bpp, key.tile, key.version) == (1, 1, 0)
+    assert Key.load(_variant(tmp_path, corrections=np.array([3 * 64 * 64 - 1], np.int64))).bpp == 3
+    assert key.corrections.dtype == np.int64 and key.z.dtype == np.float32 and key.thumbnail.dtype == np.uint8
+
+
+def test_a_key_file_that_is_no_archive_is_refused(tmp_path):
+    path = tmp_path / "k.npz"
+    path.write_bytes(b"a text file, not an archive")  # numpy would unpickle it if allowed to
+    with pytest.raises(KeyFileError) as e:
+        Key.load(path)
+    assert str(e.value) == f"{path} is not a readable key file (truncated, corrupted or another format: ValueError)"
+    with pytest.raises(KeyFileError) as e:
+        Key.load(tmp_path / "missing.npz")
+    assert str(e.value) == f"key file not found: {tmp_path / 'missing.npz'}"
