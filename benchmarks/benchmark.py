@@ -5,7 +5,7 @@
 
 1. Forward + inverse latency per image: the straightforward eager version (the coupling block of
    notebook 01 written out and stacked eight times, NCHW, ``torch.no_grad``, as HiNet's reference
-   code runs) against ``helpers.model.prepare_for_inference`` (channels-last memory layout and
+   code runs) against ``helpers.inference.prepare_for_inference`` (channels-last memory layout and
    ``torch.inference_mode``); the outputs must agree to 1e-5.
 2. Training throughput (images/s) and peak memory of one training step of the paper's loss
    (forward, straight-through 8-bit rounding, inverse, backward, Adam) for several batch sizes.
@@ -24,7 +24,7 @@ import time
 import torch
 
 from helpers import StegoINN
-from helpers.model import prepare_for_inference
+from helpers.inference import prepare_for_inference
 from helpers.train import EagerTrainStep, GraphedTrainStep, TrainConfig, TrainStep, make_optimizer
 
 

@@ -184,7 +184,8 @@ def _check_outputs(outputs: dict, inputs: dict, force: bool) -> None:
 
 def _hide(args) -> int:
     from .files import write_all_or_none
-    from .stego import LOSSY_EXTENSIONS, capacity, hide, load_model, write_png
+    from .images import LOSSY_EXTENSIONS, write_png
+    from .stego import capacity, hide, load_model
 
     _check_mode(args)
     out = Path(args.out)

@@ -30,9 +30,9 @@ def reveal_variants(model: StegoINN, covers: torch.Tensor, bpp: int = 3, seed: i
     cover** i; the right key applied to **another photo** (cover i+1). Returns the recovery
     accuracy (fraction of image i's bits) of each, averaged over images, and the share of 8-bit
     values the stego image changed."""
-    from .stego import _layout
+    from .inference import input_layout
 
-    fmt = _layout(model)  # channels-last for the shipped network: about 2x faster on a CPU
+    fmt = input_layout(model)  # channels-last for the shipped network: about 2x faster on a CPU
     g = torch.Generator().manual_seed(seed)
     c = 1 if bpp == 1 else 3
     bits = _bits(covers.shape, bpp, g)
@@ -88,9 +88,9 @@ def information_budget(model: StegoINN, cover: torch.Tensor, bpp: int = 3, seed:
     closer to what it really carries)."""
     import zlib
 
-    from .stego import _layout
+    from .inference import input_layout
 
-    fmt = _layout(model)
+    fmt = input_layout(model)
     g = torch.Generator().manual_seed(seed)
     bits = _bits(cover[None].shape, bpp, g)
     secret_map, _ = map_bits(bits, batch=True)
@@ -119,7 +119,7 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
     decode of the 8-bit image) fails; ``exact`` counts the messages that check returns exactly."""
     from . import ecc
     from .baselines import lsb_hide
-    from .blind import _hide, load_blind_model
+    from .blind import hide_tensor, load_blind_model
     from .detectors import detection_accuracy, train_detector
     from .metrics import psnr_per_image, ssim_per_image
     from .steganalysis import auc, estimate
@@ -156,7 +156,7 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
                 stegos, infos, exact = [], [], 0
                 for i in range(n):  # blind_hide's own steps: fewest cells, self-check, more parity if needed
                     m = rng.integers(0, 256, n_bytes, dtype=np.uint8).tobytes()
-                    st, info, ok = _hide(net, cfg, covers[i].to(net_device), m, None, None, seed + i)
+                    st, info, ok = hide_tensor(net, cfg, covers[i].to(net_device), m, None, None, seed + i)
                     stegos.append(st.cpu())
                     infos.append(info)
                     exact += ok

@@ -30,10 +30,12 @@ import torch
 from PIL import Image
 
 from . import ecc
-from .data import DATA_DIR, pil_to_rgb8, pil_to_tensor, tensor_to_pil
+from .data import DATA_DIR, pil_to_tensor, tensor_to_pil
 from .files import save_checkpoint
 from .mapping import T_MAPPED
-from .model import StegoINN, prepare_for_inference, quantize_8bit
+from .images import check_side, open_cover, open_stego
+from .inference import input_layout, model_device, prepare_for_inference
+from .model import StegoINN, quantize_8bit
 from .payload import CapacityError
 
 BLIND_FORMAT = "inn-stego-blind"
@@ -221,9 +223,7 @@ def _raw_bits(height: int, width: int, bpp: int) -> int:
 def blind_capacity(height: int, width: int, bpp: int = 1, nsym: int = NSYM_TRIES[0]) -> int:
     """Net payload (bytes) of a ``height x width`` cover in blind mode: the raw capacity minus the
     header and the Reed-Solomon parity (:func:`helpers.ecc.net_capacity`)."""
-    from .stego import _check_side
-
-    _check_side(height, width)
+    check_side(height, width)
     return ecc.net_capacity(_raw_bits(height, width, bpp) // 8, nsym)
 
 
@@ -280,9 +280,7 @@ def _crops(image: torch.Tensor, cell_list, idx) -> torch.Tensor:
 def _embed(net: StegoINN, cover: torch.Tensor, cell_list, bits: np.ndarray, bpp: int) -> torch.Tensor:
     """The 8-bit stego image: ``bits`` (in cell order, each cell's channel-major raster) hidden in
     the cells of ``cover`` ``(3, H, W)``; every other pixel is the cover's."""
-    from .stego import _layout
-
-    fmt = _layout(net)
+    fmt = input_layout(net)
     c = 1 if bpp == 1 else 3
     offsets = np.cumsum([0] + [_raw_bits(h, w, bpp) for _, _, h, w in cell_list])
     stego = cover.clone()
@@ -312,9 +310,7 @@ def _confidence(values: np.ndarray) -> np.ndarray:
 def _extract(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int) -> list[np.ndarray]:
     """The values (before the threshold) the receiver reads from each of these cells: their bits
     are :func:`_bits`, how sure each is :func:`_confidence`."""
-    from .stego import _layout
-
-    fmt = _layout(net)
+    fmt = input_layout(net)
     c = 1 if bpp == 1 else 3
     out: list = [None] * len(cell_list)
     for h, w, idx in _batches(cell_list):
@@ -354,9 +350,10 @@ def _attempts(fits: list[int], nsym: int | None, nonces: int) -> list[tuple[int,
     return [(n, 0) for n in sizes] + [(sizes[-1], k) for k in range(1, nonces)] if sizes else []
 
 
-def _hide(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed,
-          all_cells: bool = False, nonces: int | None = None):
-    """Hide with the fewest cells that hold the coded message (every cell with ``all_cells``), check
+def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed,
+                all_cells: bool = False, nonces: int | None = None):
+    """What :func:`blind_hide` does to a cover tensor ``(3, H, W)`` (values in [0, 1], on the
+    network's device), without the file handling. Hide with the fewest cells that hold the coded message (every cell with ``all_cells``), check
     as the receiver would, and while the check fails add parity (:data:`NSYM_TRIES`, skipping any
     below twice the wrong bytes of the failed check's worst block: the errors of a cover change
     little with the parity, measured on the moss of ``benchmarks/blind_heldout.py``), then try other
@@ -415,8 +412,6 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     The cells a message changes tell anyone who can find them its length, to within a sixteenth
     of the capacity. ``all_cells=True`` spreads it (and random filler) over every cell instead: the
     changed area no longer depends on the length, at the PSNR of a full payload (notebook 09)."""
-    from .stego import _model_device, open_cover
-
     if isinstance(message, str):
         message = message.encode("utf-8")
     if not isinstance(message, (bytes, bytearray, memoryview)):
@@ -429,7 +424,7 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     if len(message) > cap:
         raise CapacityError(f"the message is {len(message)} bytes but this {width} x {height} cover holds at most "
                             f"{cap} bytes in blind mode; use a larger cover or a shorter message")
-    stego, info, ok = _hide(net, cfg, pil_to_tensor(image).to(_model_device(net)), message, password, nsym,
+    stego, info, ok = hide_tensor(net, cfg, pil_to_tensor(image).to(model_device(net)), message, password, nsym,
                             filler_seed, all_cells)
     if not ok:
         raise CapacityError(f"blind mode cannot carry this message exactly in this cover (too many bit errors "
@@ -450,8 +445,6 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
     will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the capacity from the size
     alone, at the least parity) and the ``raw_errors``/``raw_bits`` of the check that passed
     (``capacity`` 0 and ``nsym`` None when none did)."""
-    from .stego import open_cover
-
     net, cfg = model if model is not None else load_blind_model()
     image = open_cover(cover)
     width, height = image.size
@@ -462,7 +455,7 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
         if n == 0:
             break
         message = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
-        _, info, ok = _hide(net, cfg, x, message, password, n_sym, filler_seed=0, all_cells=True, nonces=1)
+        _, info, ok = hide_tensor(net, cfg, x, message, password, n_sym, filler_seed=0, all_cells=True, nonces=1)
         if ok:
             out.update(capacity=n, nsym=n_sym, raw_errors=info["raw_errors"], raw_bits=info["raw_bits"])
             break
@@ -473,11 +466,8 @@ def blind_reveal(stego, model=None, password: str | None = None, return_info: bo
     """The message hidden in ``stego`` (PIL image or path) by :func:`blind_hide`: the exact bytes, or
     :class:`helpers.ecc.BlindRevealError` (wrong password, no message, too many errors). ``info``
     (with ``return_info``): bytes ``corrected``, ``nsym``, ``length``, ``cells`` used."""
-    from .stego import _model_device, _read_image
-
     net, cfg = model if model is not None else load_blind_model()
-    image = stego if isinstance(stego, Image.Image) else _read_image(stego, "stego image")
-    image = pil_to_rgb8(image)
-    x = pil_to_tensor(image).to(_model_device(net))
+    image = open_stego(stego)
+    x = pil_to_tensor(image).to(model_device(net))
     message, info = _decode(net, x, cells(x.shape[-2], x.shape[-1], password), cfg.bpp, password)
     return (message, info) if return_info else message

@@ -40,6 +40,7 @@ from PIL import Image
 
 from .baselines import load_baseline, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
 from .data import DATA_DIR, ImageFolder, batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
+from .inference import forward_tiled, input_layout, inverse_tiled
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .metrics import psnr, ssim
 from .model import quantize_8bit
@@ -145,8 +146,6 @@ class Evaluator:
             bits, bits_rev = bits_t.numpy().ravel(), (revealed.clamp(0, 1) >= 0.5).numpy().ravel()
             bpp = 3
         elif method in ("inn", "inn-1bpp", "inn-nomap", "inn-1bpp-nomap"):
-            from .stego import _forward_tiled, _inverse_tiled
-
             bpp = 1 if "1bpp" in method else 3
             mapping = "nomap" not in method
             model = self.model("nomap" if not mapping and self.nomap_checkpoint else "inn")
@@ -155,9 +154,9 @@ class Evaluator:
             if bpp == 1:
                 plane[1:] = 0
             secret_map, turn = map_bits(plane) if mapping else (map_bits_plain(plane), None)
-            stego, z = _forward_tiled(model, _to_tensor(cover_u8).to(device), secret_map.to(device), 256)
+            stego, z = forward_tiled(model, _to_tensor(cover_u8).to(device), secret_map.to(device), 256)
             stego_u8 = _png_round_trip(_to_uint8(quantize_8bit(stego).cpu()))
-            secret_rev = _inverse_tiled(model, _to_tensor(stego_u8).to(device), z, 256).cpu()
+            secret_rev = inverse_tiled(model, _to_tensor(stego_u8).to(device), z, 256).cpu()
             rev = unmap_bits(secret_rev, turn) if mapping else unmap_bits_plain(secret_rev)
             bits, bits_rev = plane[: 1 if bpp == 1 else 3].numpy().ravel(), rev[: 1 if bpp == 1 else 3].numpy().ravel()
         elif method in PLANNED:
@@ -295,11 +294,11 @@ def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None,
         return np.stack([lsb_hide(c, rng.integers(0, 2, h * w), seed=seed + i) for i, c in enumerate(covers)])
     if method not in ("inn", "rehman", "hinet"):
         raise ValueError(f"make_stegos knows 'lsb', 'inn', 'rehman' and 'hinet', got {method!r}")
-    from .stego import _layout, load_model
+    from .stego import load_model
 
     if method == "inn":
         model = load_model(checkpoint)
-        fmt = _layout(model)
+        fmt = input_layout(model)
     else:
         model, fmt = load_baseline(checkpoint or SHIPPED[method], method), (lambda x: x)
     out = []

@@ -75,12 +75,3 @@ def quantize_8bit(image: torch.Tensor) -> torch.Tensor:
     the nearest of the 256 levels ``k / 255``. The error per pixel is at most 1/510 inside
     [0, 1]. (Notebook 02 shows what this does to the extracted secret.)"""
     return torch.round(image.clamp(0, 1) * 255) / 255
-
-
-def prepare_for_inference(model: StegoINN) -> StegoINN:
-    """Eval mode and channels-last memory layout: on a CPU this runs forward + inverse about
-    1.5-2x faster than the default layout with the same results (to float32 rounding; measured
-    by ``benchmarks/benchmark.py``). Feed it inputs made with
-    ``x.contiguous(memory_format=torch.channels_last)`` and call it under ``torch.inference_mode()``.
-    (Training is faster in the default layout on a CPU, so the training loop does not use this.)"""
-    return model.eval().to(memory_format=torch.channels_last)

@@ -47,7 +47,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import struct
-import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,10 +55,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .data import DATA_DIR, UNREADABLE, pil_to_rgb8, pil_to_tensor, tensor_to_pil
+from .data import DATA_DIR, pil_to_tensor, tensor_to_pil
 from .files import write_atomic
 from .mapping import map_bits, unmap_bits
-from .model import StegoINN, prepare_for_inference, quantize_8bit
+from .images import MIN_SIDE, CoverConverted, check_side, open_cover, open_stego, save_png  # noqa: F401 (public API)
+from .inference import forward_tiled, inverse_tiled, model_device, prepare_for_inference
+from .model import StegoINN, quantize_8bit
 from .payload import CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes, plane_to_bits
 
 MAGIC = b"INNS"
@@ -67,12 +68,10 @@ FRAME_VERSION = 1
 HEADER = struct.Struct(">4sBBII")  # magic, version, reserved, length, CRC-32 (14 bytes)
 KEY_FORMAT = "inn-stego-key"
 KEY_VERSION = 1
-MIN_SIDE = 16
 TILE = 256
 THUMB_SIZE = 16
 THUMB_TOLERANCE = 8.0  # mean absolute difference of thumbnails, in 8-bit levels
 SHIPPED_CHECKPOINT = DATA_DIR / "checkpoints" / "paper.pt"
-LOSSY_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".heic", ".heif", ".avif", ".jxl", ".gif")
 
 
 class RevealError(ValueError):
@@ -81,10 +80,6 @@ class RevealError(ValueError):
 
 class KeyFileError(ValueError):
     """A key file that cannot be read (missing, truncated, corrupted, not a key)."""
-
-
-class CoverConverted(UserWarning):
-    """The cover was converted to 8-bit RGB before hiding (the stego image is RGB)."""
 
 
 # ----------------------------------------------------------------------------- framing
@@ -118,14 +113,10 @@ def unframe(data: bytes) -> bytes:
 
 def capacity(height: int, width: int, bpp: int = 3) -> int:
     """The longest message (bytes) that :func:`hide` fits in a ``height x width`` cover: the
-    cover's raw capacity (:func:`helpers.payload.capacity_bytes`) minus the 14-byte header."""
-    _check_side(height, width)
-    return max(0, capacity_bytes(height, width, bpp) - HEADER.size)
-
-
-def _check_side(height: int, width: int) -> None:
-    if min(height, width) < MIN_SIDE:
-        raise ValueError(f"the cover is {width} x {height} pixels; at least {MIN_SIDE} x {MIN_SIDE} is needed")
+    cover's raw capacity (:func:`helpers.payload.capacity_bytes`) minus the 14-byte header (at
+    least 32 - 14 bytes: the smallest cover, 16 x 16 at 1 bpp)."""
+    check_side(height, width)
+    return capacity_bytes(height, width, bpp) - HEADER.size
 
 
 # ----------------------------------------------------------------------------- keys
@@ -183,9 +174,10 @@ class Key:
         except Exception as e:  # zip/CRC errors, truncation, pickled data refused
             raise KeyFileError(f"{path} is not a readable key file (truncated, corrupted or another format: "
                                f"{type(e).__name__})") from None
+        malformed = KeyFileError(f"{path} is not an inn-stego key file (fields missing or malformed)")
         try:
             if str(a["format"]) != KEY_FORMAT:
-                raise KeyError("format")
+                raise malformed
             version = int(a["version"])
             if version > KEY_VERSION:
                 raise KeyFileError(f"{path} is a version {version} key; this code reads up to {KEY_VERSION}: "
@@ -197,7 +189,7 @@ class Key:
         except KeyFileError:
             raise
         except Exception:
-            raise KeyFileError(f"{path} is not an inn-stego key file (fields missing or malformed)") from None
+            raise malformed from None
         if key.z.shape != (3, key.height, key.width) or key.bpp not in (1, 3) or key.tile < 1:
             raise KeyFileError(f"{path} is damaged: z has shape {key.z.shape} for a {key.width} x {key.height} cover")
         if key.corrections.size and (key.corrections.min() < 0 or key.corrections.max() >= key.bpp * key.height * key.width):
@@ -225,85 +217,13 @@ def load_model(checkpoint=None) -> StegoINN:
     return model
 
 
-def _tiles(height: int, width: int, tile: int):
-    for top in range(0, height, tile):
-        for left in range(0, width, tile):
-            yield slice(top, min(top + tile, height)), slice(left, min(left + tile, width))
-
-
-def _layout(model):
-    """Feed a model in the memory layout of its weights (channels-last after prepare_for_inference)."""
-    w = next(model.parameters())
-    channels_last = w.dim() == 4 and w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous()
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    return lambda x: x.contiguous(memory_format=fmt)
-
-
-@torch.inference_mode()
-def _forward_tiled(model, cover, secret_map, tile):
-    stego, z = torch.empty_like(cover), torch.empty_like(cover)
-    fmt = _layout(model)
-    for ys, xs in _tiles(cover.shape[-2], cover.shape[-1], tile):
-        s, zz = model(fmt(cover[None, :, ys, xs]), fmt(secret_map[None, :, ys, xs]))
-        stego[:, ys, xs], z[:, ys, xs] = s[0], zz[0]
-    return stego, z
-
-
-@torch.inference_mode()
-def _inverse_tiled(model, stego, z, tile):
-    secret_rev = torch.empty_like(stego)
-    fmt = _layout(model)
-    for ys, xs in _tiles(stego.shape[-2], stego.shape[-1], tile):
-        secret_rev[:, ys, xs] = model.inverse(fmt(stego[None, :, ys, xs]), fmt(z[None, :, ys, xs]))[1][0]
-    return secret_rev
-
-
-def _model_device(model):
-    return next(model.parameters()).device
-
-
-# ----------------------------------------------------------------------------- images
-
-def open_cover(cover) -> Image.Image:
-    """A cover (PIL image or path) as an 8-bit RGB PIL image. Conversions (grayscale, alpha,
-    palette, 16-bit) are announced with a :class:`CoverConverted` warning."""
-    if isinstance(cover, Image.Image):
-        image, name = cover, "the cover"
-    else:
-        image, name = _read_image(cover, "cover image"), str(cover)
-    if image.mode != "RGB":
-        what = {"L": "grayscale", "LA": "grayscale with alpha", "RGBA": "RGBA (alpha dropped onto white)",
-                "P": "palette", "PA": "palette with alpha", "1": "black-and-white", "CMYK": "CMYK",
-                "I": "32-bit integer", "F": "floating point"}.get(image.mode, "16-bit" if "16" in image.mode else image.mode)
-        warnings.warn(f"{name} is {what} (mode {image.mode}); it was converted to 8-bit RGB and the stego "
-                      "image is RGB", CoverConverted, stacklevel=3)
-    return pil_to_rgb8(image)
-
+# ----------------------------------------------------------------------------- the key's thumbnail
 
 def thumbnail(image: Image.Image) -> np.ndarray:
     """Block averages of an RGB image, at most 16 x 16 (``(h, w, 3)`` uint8): what the key
     remembers of its stego image."""
     w, h = image.size
     return np.asarray(image.convert("RGB").resize((min(THUMB_SIZE, w), min(THUMB_SIZE, h)), Image.BOX))
-
-
-def _open_stego(stego) -> Image.Image:
-    return pil_to_rgb8(stego if isinstance(stego, Image.Image) else _read_image(stego, "stego image"))
-
-
-def _read_image(path, what: str) -> Image.Image:
-    """An image file, fully loaded and closed, in its own mode; clear errors for a missing or
-    unreadable file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} not found: {path}")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im.copy()
-    except UNREADABLE as e:
-        raise ValueError(f"cannot read {path} as an image ({type(e).__name__}); give a PNG, JPEG or other "
-                         "image file") from None
 
 
 # ----------------------------------------------------------------------------- hide / reveal
@@ -354,9 +274,9 @@ def hide_and_check(cover, message, model: StegoINN | None = None, bpp: int = 3, 
     raw = framed + _random_filler(capacity_bytes(height, width, bpp) - len(framed), filler_seed)
     bits = bytes_to_bits(raw)
     secret_map, turn = map_bits(torch.from_numpy(bits_to_plane(bits, height, width, bpp)))
-    device = _model_device(model)
+    device = model_device(model)
     cover_t = pil_to_tensor(image).to(device)
-    stego, z = _forward_tiled(model, cover_t, secret_map.to(device), tile)
+    stego, z = forward_tiled(model, cover_t, secret_map.to(device), tile)
     stego_8bit = quantize_8bit(stego)
     # Reveal our own 8-bit stego once: bits that do not come back are listed in the key.
     got = _reveal_bits(model, stego_8bit, z, turn, bpp, tile)
@@ -371,7 +291,7 @@ def hide_and_check(cover, message, model: StegoINN | None = None, bpp: int = 3, 
 
 
 def _reveal_bits(model, stego_8bit, z, turn, bpp, tile) -> np.ndarray:
-    secret_rev = _inverse_tiled(model, stego_8bit, z, tile)
+    secret_rev = inverse_tiled(model, stego_8bit, z, tile)
     bits = unmap_bits(secret_rev.cpu(), turn).numpy()
     return plane_to_bits(bits, bpp)
 
@@ -385,7 +305,7 @@ def reveal(stego, key, model: StegoINN | None = None, check_image: bool = True) 
     show what the key alone carries."""
     key = key if isinstance(key, Key) else Key.load(key)
     model = model if model is not None else load_model()
-    image = _open_stego(stego)
+    image = open_stego(stego)
     width, height = image.size
     if (height, width) != (key.height, key.width):
         raise RevealError(f"the stego image is {width} x {height} but the key was made for {key.width} x {key.height}: "
@@ -399,7 +319,7 @@ def reveal(stego, key, model: StegoINN | None = None, check_image: bool = True) 
     if fingerprint != key.model_fingerprint:
         raise RevealError(f"the key was made with another model (weights {key.model_fingerprint}, this model "
                           f"{fingerprint}): use the checkpoint that hid the message")
-    device = _model_device(model)
+    device = model_device(model)
     stego_t = pil_to_tensor(image).to(device)
     bits = _reveal_bits(model, stego_t, torch.from_numpy(key.z).to(device), key.turn, key.bpp, key.tile)
     return _corrected_message(bits, key)
@@ -410,21 +330,3 @@ def _corrected_message(bits: np.ndarray, key: Key) -> bytes:
     bits = bits.copy()
     bits[key.corrections] ^= 1
     return unframe(bits_to_bytes(bits[:bits.size // 8 * 8]))
-
-
-# ----------------------------------------------------------------------------- files
-
-def save_png(image: Image.Image, path) -> Path:
-    """Save an 8-bit RGB PNG atomically. Lossy formats are refused: they would destroy the message."""
-    path = Path(path)
-    if path.suffix.lower() in LOSSY_EXTENSIONS:
-        raise ValueError(f"{path.name}: a {path.suffix} file would be saved lossily and destroy the message; "
-                         "the stego image must be a PNG (e.g. stego.png)")
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"{path.name}: the stego image is written as PNG; give a name ending in .png")
-    return write_atomic(path, lambda f: write_png(image, f))
-
-
-def write_png(image: Image.Image, f) -> None:
-    """Write ``image`` as an 8-bit RGB PNG to an open binary file."""
-    image.convert("RGB").save(f, format="PNG")

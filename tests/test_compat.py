@@ -55,6 +55,18 @@ def test_the_key_file_format_is_frozen():
         assert np.array_equal(again[name], value), name
 
 
+def test_a_key_is_written_in_the_format_whatever_dtypes_it_was_built_with():
+    """A key built by code with other dtypes (float64 z, int32 corrections, an int thumbnail) is still
+    written as a version 1 key file."""
+    key = Key.load(FIX / "key.npz")
+    built = Key(**{**key.__dict__, "z": key.z.astype(np.float64), "corrections": np.array([1, 2], np.int32),
+                   "thumbnail": key.thumbnail.astype(np.int32)})
+    buf = io.BytesIO()
+    built.write(buf)
+    arrays = _arrays(io.BytesIO(buf.getvalue()))
+    assert {k: (str(v.dtype), v.shape) for k, v in arrays.items()} == dict(KEY_ARRAYS, corrections=("int64", (2,)))
+
+
 def _variant(tmp_path, **changes):
     """The fixture's key file with some arrays replaced (None: removed)."""
     arrays = _arrays(FIX / "key.npz")

@@ -95,7 +95,7 @@ def test_a_failed_hide_force_keeps_the_previous_pair(tmp_path, monkeypatch, caps
     assert main(args + ["--text", "the first message"]) == 0
     before = listing(tmp_path)
     if fail_at == "png write":
-        monkeypatch.setattr("helpers.stego.write_png", lambda image, f: half_then_full(f))
+        monkeypatch.setattr("helpers.images.write_png", lambda image, f: half_then_full(f))
     else:
         real, calls = os.replace, []
 

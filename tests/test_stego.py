@@ -41,23 +41,41 @@ def round_trip(cover_path, message, model, bpp, tmp_path):
 
 # --------------------------------------------------------------------------- framing and capacity
 
-def test_frame_round_trip_and_each_check():
-    msg = b"hello"
-    data = frame(msg) + b"\x00" * 20  # filler after the frame is ignored
-    assert len(frame(msg)) == HEADER.size + len(msg) == 19
-    assert unframe(data) == msg
-    assert unframe(frame(b"")) == b""
-    with pytest.raises(RevealError, match="no message found"):
-        unframe(b"XXXX" + data[4:])
-    with pytest.raises(RevealError, match="CRC-32"):
-        unframe(data[:HEADER.size] + b"jello" + data[HEADER.size + 5:])
-    with pytest.raises(RevealError, match="claims"):
-        unframe(frame(msg)[:HEADER.size] + b"he")
-    with pytest.raises(RevealError, match="version"):
-        unframe(data[:4] + b"\x09" + data[5:])
+def test_the_frame_format_is_frozen_and_each_error_says_what_failed():
+    """The 14 header bytes of a stego image made by any earlier version, and the exact errors."""
+    import zlib
+
+    assert frame(b"hello") == b"INNS\x01\x00" + (5).to_bytes(4, "big") + zlib.crc32(b"hello").to_bytes(4, "big") + b"hello"
+    data = frame(b"hello") + b"\x00" * 20  # filler after the frame is ignored
+    assert unframe(data) == b"hello" and unframe(frame(b"")) == b""
+    cases = [
+        (data[:13], "only 13 bytes revealed, fewer than the 14-byte header"),
+        (b"XXXX" + data[4:], "no message found: this key does not belong to this stego image (a key of another "
+                             "image, or the image was changed after hiding)"),
+        (data[:HEADER.size + 2], "the header claims 5 bytes but the image holds at most 2: the stego image was "
+                                     "changed after hiding"),
+        (data[:HEADER.size] + b"jello" + data[19:], "the message is damaged (CRC-32 mismatch): the stego image was changed after "
+                                        "hiding (edited, resized or saved lossily); nothing was revealed"),
+        (data[:4] + b"\x02" + data[5:], "message frame version 2 is not supported (this code reads 1)"),
+    ]
+    for bad, error in cases:
+        with pytest.raises(RevealError) as e:
+            unframe(bad)
+        assert str(e.value) == error
+    assert unframe(data[:4] + data[4:5] + b"\x07" + data[6:]) == b"hello"  # the reserved byte is not read
+
+
+def test_the_filler_is_seeded_or_random_and_as_long_as_asked():
+    from helpers.stego import _random_filler
+
+    assert _random_filler(10, 3) == _random_filler(10, 3) == np.random.default_rng(3).bytes(10)
+    assert _random_filler(10, 3) != _random_filler(10, 4)
+    a, b = _random_filler(10, None), _random_filler(10, None)
+    assert len(a) == len(b) == 10 and a != b  # secrets: 2^-80 to collide
 
 
 def test_capacity_is_raw_capacity_minus_header():
+    assert capacity(128, 128) == capacity(128, 128, 3)  # 3 bpp unless told
     assert capacity(128, 128, 3) == 6144 - 14
     assert capacity(128, 128, 1) == 2048 - 14
     assert capacity(16, 16, 1) == 32 - 14
