@@ -17,7 +17,10 @@ Each public function names the notebook that teaches it. The modules:
 * :mod:`helpers.blind` and :mod:`helpers.ecc` - blind mode and its Reed-Solomon payload layer (notebook 09)
 * :mod:`helpers.analysis` - where the message lives: the measurements of notebook 09
 * :mod:`helpers.widgets` - the lecture dashboards (notebook 10)
-* :mod:`helpers.data` - image I/O and the bundled sample photos
+* :mod:`helpers.data` - tensors from images, datasets and the bundled sample photos
+* :mod:`helpers.images` - reading covers and stego images, writing PNGs (notebooks 06, 09)
+* :mod:`helpers.inference` - running a trained network: device, memory layout, tiles (notebook 06)
+* :mod:`helpers.files` - atomic writes, all-or-none pairs, checkpoint saves
 * :mod:`helpers.settings` - the settings cell of every notebook: mode, cache folder, which network
 * :mod:`helpers.exercises` - checks for the exercises whose answer is a value
 * :mod:`helpers.corpus` - held-out real photos from Debian packages (blind mode's figures)

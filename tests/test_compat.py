@@ -56,10 +56,11 @@ def test_the_key_file_format_is_frozen():
 
 
 def test_a_key_is_written_in_the_format_whatever_dtypes_it_was_built_with():
-    """A key built by code with other dtypes (float64 z, int32 corrections, an int thumbnail) is still
-    written as a version 1 key file."""
+    """A key built by code with other dtypes (float64 z, int32 corrections and sizes, an int thumbnail)
+    is still written as a version 1 key file."""
     key = Key.load(FIX / "key.npz")
-    built = Key(**{**key.__dict__, "z": key.z.astype(np.float64), "corrections": np.array([1, 2], np.int32),
+    int32 = {k: np.int32(getattr(key, k)) for k in ("bpp", "height", "width", "tile", "version")}
+    built = Key(**{**key.__dict__, **int32, "z": key.z.astype(np.float64), "corrections": np.array([1, 2], np.int32),
                    "thumbnail": key.thumbnail.astype(np.int32)})
     buf = io.BytesIO()
     built.write(buf)
