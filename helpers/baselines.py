@@ -57,7 +57,7 @@ def lsb_reveal(stego, n_bits: int, seed: int | None = 0) -> np.ndarray:
 import torch  # noqa: E402  (the LSB part above needs only numpy)
 from torch import nn  # noqa: E402
 
-from .files import save_checkpoint  # noqa: E402
+from .files import load_weights, save_checkpoint  # noqa: E402
 
 
 def _conv(c_in, c_out):
@@ -240,8 +240,6 @@ def save_baseline(model: nn.Module, path) -> None:
 def load_baseline(path, kind: str) -> nn.Module:
     """Load a baseline saved by :func:`save_baseline` (``kind``: ``"rehman"`` or ``"hinet"``)
     without executing code."""
-    from .train import load_weights
-
     name = {"rehman": "Rehman", "hinet": "HiNet-style"}[kind]
     state = load_weights(path, f"inn-stego-{kind}", f"{name} checkpoint",
                          " (save one with helpers.baselines.save_baseline)")

@@ -31,7 +31,7 @@ from PIL import Image
 
 from . import ecc
 from .data import DATA_DIR, pil_to_tensor, tensor_to_pil
-from .files import save_checkpoint
+from .files import load_weights, save_checkpoint
 from .mapping import T_MAPPED
 from .images import check_side, open_cover, open_stego
 from .inference import input_layout, model_device, prepare_for_inference
@@ -157,8 +157,6 @@ def save_blind(model: StegoINN, cfg: BlindConfig, path, notes: str = "", extra: 
 def load_blind(path, map_location="cpu"):
     """Load a blind-mode network saved by :func:`save_blind` without executing code. Returns
     ``(model, cfg, state)``; errors name the file and what to do."""
-    from .train import load_weights
-
     state = load_weights(path, BLIND_FORMAT, "blind-mode checkpoint", " (save one with helpers.blind.save_blind)",
                          map_location)
     cfg = BlindConfig(**state["config"])
@@ -202,6 +200,7 @@ def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: in
 SHIPPED_BLIND = DATA_DIR / "checkpoints" / "blind.pt"
 NSYM_TRIES = (32, 48, 64, 96, 128)  # parity bytes per block that hide tries, in order, until its self-check passes
 NONCE_TRIES = 3  # whitenings hide tries at the most parity the message fits (helpers.ecc: the nonce)
+SKIP_BELOW = 0.25  # after a failed check, hide skips a parity whose chance to decode (helpers.ecc.decode_chance) is lower
 _CACHE: dict = {}
 
 
@@ -353,11 +352,12 @@ def _attempts(fits: list[int], nsym: int | None, nonces: int) -> list[tuple[int,
 def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed,
                 all_cells: bool = False, nonces: int | None = None):
     """What :func:`blind_hide` does to a cover tensor ``(3, H, W)`` (values in [0, 1], on the
-    network's device), without the file handling. Hide with the fewest cells that hold the coded message (every cell with ``all_cells``), check
-    as the receiver would, and while the check fails add parity (:data:`NSYM_TRIES`, skipping any
-    below twice the wrong bytes of the failed check's worst block: the errors of a cover change
-    little with the parity, measured on the moss of ``benchmarks/blind_heldout.py``), then try other
-    nonces (:data:`NONCE_TRIES`, or ``nonces``). Returns ``(stego_8bit, info, ok)``: the last
+    network's device), without the file handling. Hide with the fewest cells that hold the coded
+    message (every cell with ``all_cells``), check as the receiver would, and while the check fails
+    add parity (:data:`NSYM_TRIES`, skipping those that would decode with a chance below
+    :data:`SKIP_BELOW` at the byte error rate the failed check measured: a cover's error rate
+    changes little with the parity; on the moss of ``benchmarks/blind_heldout.py`` this skips the
+    parities that fail), then try other nonces (:data:`NONCE_TRIES`, or ``nonces``). Returns ``(stego_8bit, info, ok)``: the last
     attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
@@ -366,11 +366,11 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
         sizes = sizes[-1:]
     room = _cell_bits(order[:sizes[-1]], cfg.bpp) // 8  # bytes in the largest footprint allowed
     fits = [n for n in NSYM_TRIES if ecc.coded_length(len(message), n) <= room]
-    stego, info, floor = None, {}, 0
+    stego, info, rate = None, {}, 0.0
     attempts = _attempts(fits, nsym, nonces or NONCE_TRIES)
     for n_sym, nonce in attempts:
-        if n_sym < floor and n_sym < attempts[-1][0]:
-            continue  # the last check's worst block needs more parity than this: skip to the next that may do
+        if rate and n_sym < attempts[-1][0] and ecc.decode_chance(rate, len(message), n_sym) < SKIP_BELOW:
+            continue  # at the byte error rate the last check measured, this parity would fail too
         need = ecc.coded_length(len(message), n_sym)
         fit = [n for n in sizes if _cell_bits(order[:n], cfg.bpp) // 8 >= need]
         if not fit:
@@ -388,8 +388,9 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
                 return stego, info, True
         except ecc.BlindRevealError:
             pass
-        if message:  # its worst block had e wrong bytes: a retry with fewer than 2e parity bytes would fail too
-            floor = 2 * max(ecc.block_errors(bits, _bits(np.concatenate(read)), password, len(message), n_sym)[1:])
+        if message:  # the share of the message's coded bytes that came back wrong
+            wrong = ecc.block_errors(bits, _bits(np.concatenate(read)), password, len(message), n_sym)[1:]
+            rate = sum(wrong) / (need - ecc.HEADER_BYTES)
     return stego, info, False
 
 

@@ -157,6 +157,19 @@ def block_errors(sent, received, password: str | None, length: int, nsym: int = 
     return [int(wrong[:HEADER_BYTES].sum())] + [int(wrong[s:s + BLOCK].sum()) for s in range(HEADER_BYTES, end, BLOCK)]
 
 
+def decode_chance(byte_error_rate: float, length: int, nsym: int = DEFAULT_NSYM) -> float:
+    """The chance that every block of a ``length``-byte message with ``nsym`` parity bytes decodes
+    (errors only), if each byte is wrong on its own with probability ``byte_error_rate``: a
+    sender that measured the rate on a failed attempt can tell which parity is worth trying next."""
+    from math import comb
+
+    p, ok = min(max(byte_error_rate, 0.0), 1.0), 1.0
+    for start in range(0, length, BLOCK - nsym):
+        n = min(BLOCK - nsym, length - start) + nsym
+        ok *= sum(comb(n, e) * p ** e * (1 - p) ** (n - e) for e in range(nsym // 2 + 1))
+    return ok
+
+
 # erasures tried per failing block, as shares of its parity: never all of it, so that what is left
 # still detects a block beyond reach (with every parity byte erased any bytes "decode", and only
 # the CRC-32 would stand between a damaged image and wrong bytes)

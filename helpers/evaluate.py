@@ -39,7 +39,7 @@ import torch
 from PIL import Image
 
 from .baselines import load_baseline, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
-from .data import DATA_DIR, ImageFolder, batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
+from .data import DATA_DIR, ImageFolder, batch_to_uint8, uint8_to_batch
 from .inference import forward_tiled, input_layout, inverse_tiled
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .metrics import psnr, ssim
@@ -75,11 +75,13 @@ def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
 
 
 def _to_uint8(t: torch.Tensor) -> np.ndarray:
-    return np.asarray(tensor_to_pil(t))
+    """One image ``(3, H, W)`` -> uint8 ``(H, W, 3)`` (:func:`helpers.data.batch_to_uint8`)."""
+    return batch_to_uint8(t[None])[0]
 
 
 def _to_tensor(a: np.ndarray) -> torch.Tensor:
-    return pil_to_tensor(Image.fromarray(a))
+    """uint8 ``(H, W, 3)`` -> one image ``(3, H, W)`` (:func:`helpers.data.uint8_to_batch`)."""
+    return uint8_to_batch(a[None])[0]
 
 
 def _require(model, kind: str) -> None:

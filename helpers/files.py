@@ -1,5 +1,6 @@
 """Writing files so that nothing the user had is lost: every output of the project (stego PNGs,
-key files, revealed messages, checkpoints) goes through here.
+key files, revealed messages, checkpoints) goes through here; and reading checkpoints without
+running code.
 
 Used by the command line of notebook 06 (``notebooks/06_lossless_extraction.ipynb``) and by every
 checkpoint save.
@@ -78,9 +79,27 @@ def write_atomic(path, content: Content) -> Path:
 def save_checkpoint(path, state: dict) -> Path:
     """``torch.save(state)`` to ``path`` atomically (:func:`write_atomic`), creating its folder: every
     checkpoint of the project (training runs, exports, the blind and baseline networks) is saved
-    through this; they load with :func:`helpers.train.load_weights` (``weights_only``: no code runs)."""
+    through this; they load with :func:`load_weights` (``weights_only``: no code runs)."""
     import torch
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_atomic(path, lambda f: torch.save(state, f))
+
+
+def load_weights(path, fmt: str, what: str, hint: str = "", map_location="cpu") -> dict:
+    """``torch.load(path, weights_only=True)`` (no code runs) of a dict whose ``"format"`` is
+    ``fmt``; one-line errors that name the file: missing, unreadable, or not a ``what`` (then
+    ``hint`` says what to do). Every checkpoint of the project is read through this."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # pickle errors, truncation, code that weights_only refuses
+        raise ValueError(f"{path} is not a readable {what} ({type(e).__name__}: {e})") from None
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise ValueError(f"{path} is not {'an' if what[0] in 'aeiou' else 'a'} {what}{hint}")
+    return state

@@ -58,7 +58,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .data import ImageFolder, pick_device
-from .files import save_checkpoint
+from .files import load_weights, save_checkpoint
 from .metrics import psnr, psnr_per_image, recovery_accuracy
 from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .model import StegoINN, quantize_8bit
@@ -168,22 +168,6 @@ def build_model(cfg: TrainConfig) -> StegoINN:
     """The network a config describes (seeded, so the initial weights are reproducible)."""
     torch.manual_seed(cfg.seed)
     return StegoINN(n_blocks=cfg.n_blocks, clamp=cfg.clamp, growth=cfg.growth, last_init=cfg.last_init)
-
-
-def load_weights(path, fmt: str, what: str, hint: str = "", map_location="cpu") -> dict:
-    """``torch.load(path, weights_only=True)`` (no code runs) of a dict whose ``"format"`` is
-    ``fmt``; one-line errors that name the file: missing, unreadable, or not a ``what`` (then
-    ``hint`` says what to do). Every checkpoint of the project is read through this."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} not found: {path}")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # pickle errors, truncation, code that weights_only refuses
-        raise ValueError(f"{path} is not a readable {what} ({type(e).__name__}: {e})") from None
-    if not isinstance(state, dict) or state.get("format") != fmt:
-        raise ValueError(f"{path} is not {'an' if what[0] in 'aeiou' else 'a'} {what}{hint}")
-    return state
 
 
 def random_batch(images, batch_size: int, generator: torch.Generator, device) -> torch.Tensor:

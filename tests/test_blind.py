@@ -528,10 +528,23 @@ def test_block_errors_counts_wrong_bytes_per_block():
         ecc.block_errors(sent, received[:-1], "pw", len(message))
 
 
-@pytest.mark.parametrize("wrong, tried", [(20, [32, 48]), (30, [32, 64]), (None, [32, 128])])
-def test_hide_skips_the_parity_its_failed_check_rules_out(monkeypatch, wrong, tried):
-    """The first check reads ``wrong`` bytes of the first message block wrong (None: every bit):
-    the next parity tried is the least that corrects that many (2 x wrong), not the next in the list."""
+def test_decode_chance_is_the_binomial_chance_that_every_block_decodes():
+    rng = np.random.default_rng(0)
+    one = ecc.decode_chance(0.05, 223)  # one full block: 255 bytes, at most 16 wrong
+    assert abs(one - np.mean(rng.binomial(255, 0.05, 200_000) <= 16)) < 0.005
+    assert ecc.decode_chance(0.05, 2 * 223) == pytest.approx(one ** 2)
+    tail = np.mean(rng.binomial(33, 0.05, 200_000) <= 16)  # a second block of 1 + 32 bytes
+    assert ecc.decode_chance(0.05, 224) == pytest.approx(one * tail, abs=0.005)
+    assert ecc.decode_chance(0.0, 5000) == 1.0 and ecc.decode_chance(1.0, 10) == 0.0
+    assert ecc.decode_chance(0.1, 1000, 32) < ecc.decode_chance(0.1, 1000, 64) < ecc.decode_chance(0.1, 1000, 96)
+
+
+@pytest.mark.parametrize("every, tried", [(24, [32]), (12, [32, 48]), (8, [32, 96]), (None, [32, 128])])
+def test_hide_skips_the_parities_its_failed_check_rules_out(monkeypatch, every, tried):
+    """The first check reads one byte in ``every`` of the coded message wrong (None: every bit):
+    1 in 24 decodes with 32 parity bytes; 1 in 12 does not, and 48 has an even chance (it is
+    tried, and decodes: only the first check is damaged); 1 in 8 gives 48 and 64 less than a
+    quarter's chance (:data:`helpers.blind.SKIP_BELOW`), so 96 comes next."""
     import helpers.blind as blind_module
 
     real_extract, real_encode, seen, calls = blind_module._extract, ecc.encode, [], []
@@ -546,13 +559,12 @@ def test_hide_skips_the_parity_its_failed_check_rules_out(monkeypatch, wrong, tr
         if len(calls) > 1:
             return read
         values = np.concatenate(read)
-        if wrong is None:
+        if every is None:
             values = 0.5 - values
         else:
             order = ecc.permutation(values.size, "pw")
-            for k in range(wrong):
-                i = order[8 * (ecc.HEADER_BYTES + 3 * k)]
-                values[i] = 0.5 - values[i]  # the other side of the threshold 0.25
+            for byte in range(ecc.HEADER_BYTES, ecc.coded_length(600), every):
+                values[order[8 * byte]] = 0.5 - values[order[8 * byte]]  # the other side of the threshold 0.25
         return np.split(values, np.cumsum([r.size for r in read])[:-1])
 
     monkeypatch.setattr(ecc, "encode", spy_encode)
