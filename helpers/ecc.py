@@ -149,7 +149,7 @@ def block_errors(sent, received, password: str | None, length: int, nsym: int = 
     ``length`` bytes) came back as ``received``: the header's block first, then the message's.
     A block with ``e`` wrong bytes needs ``2e`` parity bytes (errors only), so a sender that knows
     both can tell how much parity a retry needs (helpers.blind's hide does)."""
-    sent, received = np.asarray(sent, np.uint8).ravel(), np.asarray(received, np.uint8).ravel()
+    sent, received = np.asarray(sent).ravel(), np.asarray(received).ravel()
     if sent.shape != received.shape:
         raise ValueError(f"sent and received must have the same number of bits, got {sent.size} and {received.size}")
     end = coded_length(length, nsym)

@@ -524,7 +524,14 @@ def test_block_errors_counts_wrong_bytes_per_block():
     received[order[-1]] ^= 1  # the filler after the code is no block's
     assert ecc.block_errors(sent, received, "pw", len(message)) == [2, 2, 2]
     assert ecc.block_errors(sent, sent, "pw", len(message)) == [0, 0, 0]
-    with pytest.raises(ValueError, match=r"^sent and received must have the same number of bits, got 3360 and 3359$"):
+    # 64 parity bytes: the same 300 bytes take two blocks of 191 + 64 and 109 + 64 bytes
+    n = 8 * ecc.coded_length(len(message), 64)
+    sent, order = ecc.encode(message, n, "pw", nsym=64, filler_seed=0), ecc.permutation(n, "pw")
+    received = sent.copy()
+    for byte in (48 + 254, 48 + 255, 48 + 255 + 172):  # the last of block 1, the first and last of block 2
+        received[order[8 * byte]] ^= 1
+    assert ecc.block_errors(sent, received, "pw", len(message), nsym=64) == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"^sent and received must have the same number of bits, got 3808 and 3807$"):
         ecc.block_errors(sent, received[:-1], "pw", len(message))
 
 
@@ -535,7 +542,7 @@ def test_decode_chance_is_the_binomial_chance_that_every_block_decodes():
     assert ecc.decode_chance(0.05, 2 * 223) == pytest.approx(one ** 2)
     tail = np.mean(rng.binomial(33, 0.05, 200_000) <= 16)  # a second block of 1 + 32 bytes
     assert ecc.decode_chance(0.05, 224) == pytest.approx(one * tail, abs=0.005)
-    assert ecc.decode_chance(0.0, 5000) == 1.0 and ecc.decode_chance(1.0, 10) == 0.0
+    assert ecc.decode_chance(0.0, 5000) == 1.0 and ecc.decode_chance(1.0, 10) == ecc.decode_chance(1.5, 10) == 0.0
     assert ecc.decode_chance(0.1, 1000, 32) < ecc.decode_chance(0.1, 1000, 64) < ecc.decode_chance(0.1, 1000, 96)
 
 
