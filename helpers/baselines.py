@@ -156,22 +156,23 @@ def rehman_reveal(model: Rehman, stego: torch.Tensor) -> torch.Tensor:
 _HAAR = torch.tensor([[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]], dtype=torch.float32) / 2
 
 
-def haar(x: torch.Tensor) -> torch.Tensor:
-    """One level of the orthonormal 2-D Haar transform, HiNet's front end: ``(B, C, H, W)`` ->
-    ``(B, 4C, H/2, W/2)`` with the low-frequency band (LL) first in each group of four. Sides
-    must be even."""
-    b, c, h, w = x.shape
-    if h % 2 or w % 2:
-        raise ValueError(f"the Haar transform needs even sides, got {h} x {w}")
-    blocks = nn.functional.pixel_unshuffle(x, 2).reshape(b, c, 4, h // 2, w // 2)
-    return torch.einsum("ij,bcjhw->bcihw", _HAAR.to(x), blocks).reshape(b, 4 * c, h // 2, w // 2)
+class Haar(nn.Module):
+    """One level of the orthonormal 2-D Haar transform, HiNet's front end, as an invertible module
+    (FrEIA's contract: ``forward`` and ``inverse``): ``(B, C, H, W)`` -> ``(B, 4C, H/2, W/2)`` with
+    the low-frequency band (LL) first in each group of four. Sides must be even. No parameters."""
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        if h % 2 or w % 2:
+            raise ValueError(f"the Haar transform needs even sides, got {h} x {w}")
+        blocks = nn.functional.pixel_unshuffle(x, 2).reshape(b, c, 4, h // 2, w // 2)
+        return torch.einsum("ij,bcjhw->bcihw", _HAAR.to(x), blocks).reshape(b, 4 * c, h // 2, w // 2)
 
-def inverse_haar(y: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`haar` (the matrix is symmetric and orthonormal: its own inverse)."""
-    b, c4, h, w = y.shape
-    blocks = torch.einsum("ij,bcjhw->bcihw", _HAAR.to(y), y.reshape(b, c4 // 4, 4, h, w))
-    return nn.functional.pixel_shuffle(blocks.reshape(b, c4, h, w), 2)
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """The image back (the matrix is symmetric and orthonormal: its own inverse)."""
+        b, c4, h, w = y.shape
+        blocks = torch.einsum("ij,bcjhw->bcihw", _HAAR.to(y), y.reshape(b, c4 // 4, 4, h, w))
+        return nn.functional.pixel_shuffle(blocks.reshape(b, c4, h, w), 2)
 
 
 class HiNetStyle(nn.Module):
@@ -186,17 +187,18 @@ class HiNetStyle(nn.Module):
 
         self.config = {"n_blocks": n_blocks, "clamp": clamp, "growth": growth}
         self.inn = StegoINN(n_blocks=n_blocks, channels=12, clamp=clamp, growth=growth, last_init="zero")
+        self.haar = Haar()
 
     def forward(self, cover: torch.Tensor, bits: torch.Tensor):
-        stego, z = self.inn(haar(cover), haar(bits))
-        return inverse_haar(stego), z
+        stego, z = self.inn(self.haar(cover), self.haar(bits))
+        return self.haar.inverse(stego), z
 
     def reveal(self, stego: torch.Tensor, z: torch.Tensor | None = None, generator=None) -> torch.Tensor:
         """The revealed bit values (not rounded); ``z`` defaults to a standard Gaussian draw."""
-        y = haar(stego)
+        y = self.haar(stego)
         if z is None:
             z = torch.randn(y.shape, generator=generator).to(y)
-        return inverse_haar(self.inn.inverse(y, z)[1])
+        return self.haar.inverse(self.inn.inverse(y, z)[1])
 
 
 def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3, lambda_guide: float = 1.0,
@@ -223,7 +225,7 @@ def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3
         bits = torch.randint(0, 2, cover.shape, generator=g).float().to(device)
         stego, z = model(cover, bits)
         revealed = model.reveal(stego, torch.randn(z.shape, generator=g).to(device))
-        low = nn.functional.mse_loss(haar(stego)[:, 0::4], haar(cover)[:, 0::4])
+        low = nn.functional.mse_loss(model.haar(stego)[:, 0::4], model.haar(cover)[:, 0::4])
         loss = (lambda_guide * nn.functional.mse_loss(stego, cover) + lambda_rec * nn.functional.mse_loss(revealed, bits)
                 + lambda_low * low)
         if guarded_step(model, opt, loss, step, "HiNet-style", start, time_limit):

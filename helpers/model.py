@@ -31,19 +31,25 @@ class StegoINN(nn.Module):
         growth, n_layers, negative_slope: passed to each :class:`~helpers.dense.DenseBlock`.
         last_init: ``"zero"`` (HiNet's choice: the network starts as the identity) or
             ``"default"`` (random non-zero weights); see :class:`~helpers.dense.DenseBlock`.
+        subnet_constructor: ``f(c_in, c_out) -> nn.Module`` for phi, rho and eta (FrEIA's
+            convention); default: the paper's :class:`~helpers.dense.DenseBlock` with the
+            arguments above (which are then all the configuration a checkpoint needs).
     """
 
     def __init__(self, n_blocks: int = 8, channels: int = 3, clamp: float = 2.0, growth: int = 32,
-                 n_layers: int = 5, negative_slope: float = 0.2, last_init: str = "zero") -> None:
+                 n_layers: int = 5, negative_slope: float = 0.2, last_init: str = "zero",
+                 subnet_constructor=None) -> None:
         super().__init__()
         if n_blocks < 1:
             raise ValueError(f"n_blocks must be at least 1, got {n_blocks}")
         self.config = dict(n_blocks=n_blocks, channels=channels, clamp=clamp, growth=growth,
                            n_layers=n_layers, negative_slope=negative_slope, last_init=last_init)
 
-        def subnet(c_in: int, c_out: int) -> nn.Module:
+        def dense(c_in: int, c_out: int) -> nn.Module:
             return DenseBlock(c_in, c_out, growth=growth, n_layers=n_layers,
                               negative_slope=negative_slope, last_init=last_init)
+
+        subnet = subnet_constructor or dense
 
         self.blocks = nn.ModuleList(
             AffineCouplingBlock(subnet, channels, channels, clamp) for _ in range(n_blocks))
