@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .data import batch_to_uint8, uint8_to_batch
+from .payload import capacity_bits
 from .mapping import map_bits, unmap_bits
 from .model import StegoINN, quantize_8bit
 
@@ -133,7 +134,7 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
     mask = torch.from_numpy(train_mask)
     net_device = next(net.parameters()).device
     rng = np.random.default_rng(seed)
-    raw_bits = h * w if cfg.bpp == 1 else 3 * h * w
+    raw_bits = capacity_bits(h, w, cfg.bpp)
     cover_scores = [estimate(c)["fused"] for c in covers_u8]
     rows = []
     for p in payloads:

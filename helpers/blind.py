@@ -36,7 +36,7 @@ from .mapping import T_MAPPED
 from .images import check_side, open_cover, open_stego
 from .inference import input_layout, model_device, prepare_for_inference
 from .model import StegoINN, quantize_8bit
-from .payload import CapacityError
+from .payload import CapacityError, capacity_bits, capacity_bytes
 
 BLIND_FORMAT = "inn-stego-blind"
 
@@ -215,15 +215,11 @@ def load_blind_model(checkpoint=None) -> tuple[StegoINN, BlindConfig]:
     return _CACHE[key]
 
 
-def _raw_bits(height: int, width: int, bpp: int) -> int:
-    return (1 if bpp == 1 else 3) * height * width
-
-
 def blind_capacity(height: int, width: int, bpp: int = 1, nsym: int = NSYM_TRIES[0]) -> int:
     """Net payload (bytes) of a ``height x width`` cover in blind mode: the raw capacity minus the
     header and the Reed-Solomon parity (:func:`helpers.ecc.net_capacity`)."""
     check_side(height, width)
-    return ecc.net_capacity(_raw_bits(height, width, bpp) // 8, nsym)
+    return ecc.net_capacity(capacity_bytes(height, width, bpp), nsym)
 
 
 # A message lives in as few cells as it needs: the image is cut into cells of about CELL x CELL
@@ -256,7 +252,7 @@ def footprints(n_cells: int) -> list[int]:
 
 
 def _cell_bits(cell_list, bpp: int) -> int:
-    return sum(_raw_bits(h, w, bpp) for _, _, h, w in cell_list)
+    return sum(capacity_bits(h, w, bpp) for _, _, h, w in cell_list)
 
 
 def _batches(cell_list):
@@ -281,7 +277,7 @@ def _embed(net: StegoINN, cover: torch.Tensor, cell_list, bits: np.ndarray, bpp:
     the cells of ``cover`` ``(3, H, W)``; every other pixel is the cover's."""
     fmt = input_layout(net)
     c = 1 if bpp == 1 else 3
-    offsets = np.cumsum([0] + [_raw_bits(h, w, bpp) for _, _, h, w in cell_list])
+    offsets = np.cumsum([0] + [capacity_bits(h, w, bpp) for _, _, h, w in cell_list])
     stego = cover.clone()
     for h, w, idx in _batches(cell_list):
         crops = _crops(cover, cell_list, idx)
