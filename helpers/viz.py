@@ -22,6 +22,16 @@ def residual(a: torch.Tensor, b: torch.Tensor, gain: float = 40.0) -> torch.Tens
     return ((a - b).abs() * gain).clamp(0, 1)
 
 
+def show_image(ax, image, title: str | None = None) -> None:
+    """One image (tensor ``(3, H, W)`` or ``(H, W)`` in [0, 1]) on ``ax``, without axes, pixels as
+    they are (no smoothing); grayscale for one channel."""
+    arr = _to_hwc(image)
+    ax.imshow(arr, cmap="gray" if arr.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
 def show_images(images, titles=None, ncols: int | None = None, size: float = 2.6):
     """Show images (tensors ``(3, H, W)`` in [0, 1]) side by side; returns the figure."""
     n = len(images)
@@ -31,11 +41,7 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 2.6
     for ax in axes.flat:
         ax.axis("off")
     for k, img in enumerate(images):
-        ax = axes.flat[k]
-        arr = _to_hwc(img)
-        ax.imshow(arr, cmap="gray" if arr.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
-        if titles:
-            ax.set_title(titles[k], fontsize=9)
+        show_image(axes.flat[k], img, titles[k] if titles else None)
     fig.tight_layout()
     return fig
 

@@ -31,6 +31,7 @@ from .coupling import AffineCouplingBlock
 from .data import list_samples, load_image
 from .mapping import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .payload import CapacityError, bytes_to_bits
+from .viz import residual, show_image
 
 AUDIENCE_ERRORS = (CapacityError,)  # shown on the dashboard as part of the lesson; anything else is a bug
 
@@ -149,7 +150,7 @@ def stego_demo(photo: str | None = None, message: str = "Meet at dawn.", bpp: in
     lists, blind mode corrects them with its Reed-Solomon code, so the message is exact either way)."""
     photo = photo or list_samples()[0].stem
     result = dict(_hidden(photo, message, bpp if mode == "key" else 1, mode))
-    result["residual"] = ((result["stego"] - result["cover"]).abs() * magnify).clamp(0, 1)
+    result["residual"] = residual(result["stego"], result["cover"], magnify)
     result["magnify"] = magnify
     return result
 
@@ -288,12 +289,6 @@ def _dashboard(title: str, controls: dict, draw, css: str, working: str = "worki
     return board
 
 
-def _show(ax, image: torch.Tensor, title: str) -> None:
-    ax.imshow(image.permute(1, 2, 0).clamp(0, 1).numpy())
-    ax.set_title(title, fontsize=9)
-    ax.axis("off")
-
-
 def coupling_dashboard() -> Dashboard:
     """Clamp, scale and shift sliders on one coupling block: input, output, reconstruction, error
     and log-determinant."""
@@ -307,10 +302,10 @@ def coupling_dashboard() -> Dashboard:
     def draw(clamp, scale, shift):
         r = coupling_demo(clamp, scale, shift)
         fig, axes = plt.subplots(1, 4, figsize=(11, 3))
-        _show(axes[0], r["cover"], "cover (input)")
-        _show(axes[1], r["cover_next"], "cover branch out")
-        _show(axes[2], r["secret_next"] + 0.5, "secret branch out (+0.5)")
-        _show(axes[3], r["cover_rec"], f"reconstructed, max error {r['max_error']:.1e}")
+        show_image(axes[0], r["cover"], "cover (input)")
+        show_image(axes[1], r["cover_next"], "cover branch out")
+        show_image(axes[2], r["secret_next"] + 0.5, "secret branch out (+0.5)")
+        show_image(axes[3], r["cover_rec"], f"reconstructed, max error {r['max_error']:.1e}")
         fig.suptitle(f"log|det J| = {r['log_det']:.1f}; clamped log-scale in [{r['log_scale_range'][0]:.2f}, "
                      f"{r['log_scale_range'][1]:.2f}]", fontsize=10)
         return r
@@ -359,9 +354,9 @@ def stego_dashboard() -> Dashboard:
     def draw(photo, message, mode, bpp, magnify):
         r = stego_demo(photo, message, bpp, mode, magnify)
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-        _show(axes[0], r["cover"], "cover")
-        _show(axes[1], r["stego"], f"stego: {r['psnr']:.1f} dB, SSIM {r['ssim']:.4f}")
-        _show(axes[2], r["residual"], f"|stego - cover| x {magnify}")
+        show_image(axes[0], r["cover"], "cover")
+        show_image(axes[1], r["stego"], f"stego: {r['psnr']:.1f} dB, SSIM {r['ssim']:.4f}")
+        show_image(axes[2], r["residual"], f"|stego - cover| x {magnify}")
         fig.suptitle(f"revealed ({mode} mode, RA {100 * r['ra']:.2f} %, {'exact' if r['exact'] else 'NOT exact'}): "
                      f"{r['revealed'][:60]!r}", fontsize=10)
         return r
