@@ -546,12 +546,10 @@ def test_decode_chance_is_the_binomial_chance_that_every_block_decodes():
     assert ecc.decode_chance(0.1, 1000, 32) < ecc.decode_chance(0.1, 1000, 64) < ecc.decode_chance(0.1, 1000, 96)
 
 
-@pytest.mark.parametrize("every, tried", [(24, [32]), (12, [32, 48]), (8, [32, 96]), (None, [32, 128])])
-def test_hide_skips_the_parities_its_failed_check_rules_out(monkeypatch, every, tried):
-    """The first check reads one byte in ``every`` of the coded message wrong (None: every bit):
-    1 in 24 decodes with 32 parity bytes; 1 in 12 does not, and 48 has an even chance (it is
-    tried, and decodes: only the first check is damaged); 1 in 8 gives 48 and 64 less than a
-    quarter's chance (:data:`helpers.blind.SKIP_BELOW`), so 96 comes next."""
+def _damaged_first_check(monkeypatch, every, length_at):
+    """Make the first extraction of a hide read one coded byte in ``every`` wrong (None: every
+    bit; ``length_at(nsym)``: the message length of that hide); returns the list of parities that
+    ecc.encode is asked for."""
     import helpers.blind as blind_module
 
     real_extract, real_encode, seen, calls = blind_module._extract, ecc.encode, [], []
@@ -570,12 +568,22 @@ def test_hide_skips_the_parities_its_failed_check_rules_out(monkeypatch, every, 
             values = 0.5 - values
         else:
             order = ecc.permutation(values.size, "pw")
-            for byte in range(ecc.HEADER_BYTES, ecc.coded_length(600), every):
+            for byte in range(ecc.HEADER_BYTES, ecc.coded_length(length_at(seen[0]), seen[0]), every):
                 values[order[8 * byte]] = 0.5 - values[order[8 * byte]]  # the other side of the threshold 0.25
         return np.split(values, np.cumsum([r.size for r in read])[:-1])
 
     monkeypatch.setattr(ecc, "encode", spy_encode)
     monkeypatch.setattr(blind_module, "_extract", channel)
+    return seen
+
+
+@pytest.mark.parametrize("every, tried", [(24, [32]), (12, [32, 48]), (8, [32, 96]), (None, [32, 128])])
+def test_hide_skips_the_parities_its_failed_check_rules_out(monkeypatch, every, tried):
+    """The first check reads one byte in ``every`` of the coded message wrong (None: every bit):
+    1 in 24 decodes with 32 parity bytes; 1 in 12 does not, and 48 has an even chance (it is
+    tried, and decodes: only the first check is damaged); 1 in 8 gives 48 and 64 less than a
+    quarter's chance (:data:`helpers.blind.SKIP_BELOW`), so 96 comes next."""
+    seen = _damaged_first_check(monkeypatch, every, lambda nsym: 600)
     msg = _message(600, seed=5)
     stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
     assert seen == tried and info["nsym"] == tried[-1]
