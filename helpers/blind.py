@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,7 +33,7 @@ from .data import DATA_DIR, pil_to_tensor, tensor_to_pil
 from .files import load_weights, save_checkpoint
 from .mapping import T_MAPPED
 from .images import check_side, open_cover, open_stego
-from .inference import input_layout, model_device, prepare_for_inference
+from .inference import input_layout, load_once, model_device, prepare_for_inference
 from .model import StegoINN, quantize_8bit
 from .payload import CapacityError, capacity_bits, capacity_bytes
 
@@ -201,18 +200,16 @@ SHIPPED_BLIND = DATA_DIR / "checkpoints" / "blind.pt"
 NSYM_TRIES = (32, 48, 64, 96, 128)  # parity bytes per block that hide tries, in order, until its self-check passes
 NONCE_TRIES = 3  # whitenings hide tries at the most parity the message fits (helpers.ecc: the nonce)
 SKIP_BELOW = 0.25  # after a failed check, hide skips a parity whose chance to decode (helpers.ecc.decode_chance) is lower
-_CACHE: dict = {}
+
+def _ready_blind(path) -> tuple[StegoINN, BlindConfig]:
+    model, cfg, _ = load_blind(path)
+    return prepare_for_inference(model), cfg
 
 
 def load_blind_model(checkpoint=None) -> tuple[StegoINN, BlindConfig]:
-    """A blind-mode network ready for inference (default: the shipped ``data/checkpoints/blind.pt``,
-    cached) and its config."""
-    path = Path(checkpoint) if checkpoint is not None else SHIPPED_BLIND
-    key = str(path.resolve())
-    if key not in _CACHE:
-        model, cfg, _ = load_blind(path)
-        _CACHE[key] = (prepare_for_inference(model), cfg)
-    return _CACHE[key]
+    """A blind-mode network ready for inference (default: the shipped ``data/checkpoints/blind.pt``)
+    and its config, loaded once per file (:func:`helpers.inference.load_once`)."""
+    return load_once(checkpoint if checkpoint is not None else SHIPPED_BLIND, _ready_blind)
 
 
 def blind_capacity(height: int, width: int, bpp: int = 1, nsym: int = NSYM_TRIES[0]) -> int:

@@ -8,8 +8,12 @@ stays bounded (:func:`forward_tiled`, :func:`inverse_tiled`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
+
+_LOADED: dict = {}
 
 
 def prepare_for_inference(model: nn.Module) -> nn.Module:
@@ -19,6 +23,18 @@ def prepare_for_inference(model: nn.Module) -> nn.Module:
     ``torch.inference_mode()``. (Training is faster in the default layout on a CPU, so the
     training loop does not use this.)"""
     return model.eval().to(memory_format=torch.channels_last)
+
+
+def load_once(path, build):
+    """``build(path)`` the first time a network file is asked for, the same object afterwards: the
+    one cache of the project's network loaders. The key is the resolved path, the file's size and
+    modification time (a checkpoint written again at the same path is read again) and the loader."""
+    path = Path(path)
+    stat = path.stat() if path.is_file() else None
+    key = (str(path.resolve()), stat and (stat.st_size, stat.st_mtime_ns), getattr(build, "__qualname__", id(build)))
+    if key not in _LOADED:
+        _LOADED[key] = build(path)
+    return _LOADED[key]
 
 
 def input_layout(model: nn.Module):

@@ -59,7 +59,7 @@ from .data import DATA_DIR, pil_to_tensor, tensor_to_pil
 from .files import write_atomic
 from .mapping import map_bits, unmap_bits
 from .images import MIN_SIDE, CoverConverted, check_side, open_cover, open_stego, save_png  # noqa: F401 (public API)
-from .inference import forward_tiled, inverse_tiled, model_device, prepare_for_inference
+from .inference import forward_tiled, inverse_tiled, load_once, model_device, prepare_for_inference
 from .model import StegoINN, quantize_8bit
 from .payload import CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes, plane_to_bits
 
@@ -199,22 +199,17 @@ class Key:
 
 # ----------------------------------------------------------------------------- the model
 
-_SHIPPED: dict = {}
+def _ready(path) -> StegoINN:
+    from .train import model_from_checkpoint
+
+    return prepare_for_inference(model_from_checkpoint(path))  # channels-last: about 1.8x faster on a CPU
 
 
 def load_model(checkpoint=None) -> StegoINN:
     """The network stored in ``checkpoint`` (default: the shipped one), in eval mode on the CPU.
-    Checkpoints are read with ``weights_only=True``; the shipped one is cached."""
-    from .train import model_from_checkpoint
-
-    path = Path(checkpoint) if checkpoint is not None else SHIPPED_CHECKPOINT
-    cache_key = str(path.resolve())
-    if checkpoint is None and cache_key in _SHIPPED:
-        return _SHIPPED[cache_key]
-    model = prepare_for_inference(model_from_checkpoint(path))  # channels-last: about 1.8x faster on a CPU
-    if checkpoint is None:
-        _SHIPPED[cache_key] = model
-    return model
+    Checkpoints are read with ``weights_only=True``; the shipped one is loaded once
+    (:func:`helpers.inference.load_once`), another file each time (the caller may change it)."""
+    return load_once(SHIPPED_CHECKPOINT, _ready) if checkpoint is None else _ready(checkpoint)
 
 
 # ----------------------------------------------------------------------------- the key's thumbnail

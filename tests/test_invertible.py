@@ -46,3 +46,4 @@ def test_a_custom_subnet_is_used():
     net = StegoINN(n_blocks=2, subnet_constructor=small_conv)
     assert all(isinstance(b.phi, nn.Sequential) for b in net.blocks)
     assert isinstance(StegoINN(n_blocks=1).blocks[0].rho, DenseBlock)
+
