@@ -36,12 +36,13 @@ decode that erasures steered wrong fails its checksum and is an error, never wro
 from __future__ import annotations
 
 import hashlib
-import secrets
 import struct
 import zlib
 
 import numpy as np
 from reedsolo import ReedSolomonError, RSCodec
+
+from .payload import random_filler
 
 MAGIC = b"INNB"
 VERSION = 3  # 2: the bits live in 32 x 32 cells, as few as the message needs (helpers.blind); 3: + nonce
@@ -132,10 +133,7 @@ def encode(message: bytes, raw_bits: int, password: str | None = None, nsym: int
     header = HEADER.pack(MAGIC, version, nsym, len(message), zlib.crc32(message), nonce)
     body = bytes(RSCodec(HEADER_NSYM).encode(header)) + (bytes(RSCodec(nsym).encode(message)) if message else b"")
     filler_len = raw_bits - 8 * len(body)
-    if filler_seed is None:
-        filler = np.frombuffer(secrets.token_bytes((filler_len + 7) // 8), dtype=np.uint8)
-    else:
-        filler = np.random.default_rng(filler_seed).integers(0, 256, (filler_len + 7) // 8, dtype=np.uint8)
+    filler = np.frombuffer(random_filler((filler_len + 7) // 8, filler_seed), dtype=np.uint8)
     data = np.concatenate([np.frombuffer(body, dtype=np.uint8), filler])
     bits = np.unpackbits(data)[:raw_bits]
     bits ^= _whitening(password, raw_bits, version, nonce)

@@ -18,6 +18,8 @@ API decides what fills them.
 
 from __future__ import annotations
 
+import secrets
+
 import numpy as np
 
 BPP_CHOICES = (1, 3)
@@ -108,3 +110,12 @@ def plane_to_message(plane, n_bytes: int, bpp: int = 3) -> bytes:
     if not 0 <= n_bytes * 8 <= bits.size:
         raise ValueError(f"n_bytes must be between 0 and {bits.size // 8} for this plane, got {n_bytes}")
     return bits_to_bytes(bits[:n_bytes * 8])
+
+
+def random_filler(n: int, filler_seed=None) -> bytes:
+    """``n`` random bytes for the unused capacity after a message (key mode's frame, blind mode's
+    code), so that the bits look the same whatever the message's length: from ``secrets``, or from
+    ``numpy.random.default_rng(filler_seed)`` for a reproducible run (notebooks 03, 06, 09)."""
+    if filler_seed is None:
+        return secrets.token_bytes(n)
+    return np.random.default_rng(filler_seed).bytes(n)

@@ -45,7 +45,6 @@ cover is :data:`MIN_SIDE` pixels a side.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -61,7 +60,8 @@ from .mapping import map_bits, unmap_bits
 from .images import MIN_SIDE, CoverConverted, check_side, open_cover, open_stego, save_png  # noqa: F401 (public API)
 from .inference import forward_tiled, inverse_tiled, load_once, model_device, prepare_for_inference
 from .model import StegoINN, quantize_8bit
-from .payload import CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes, plane_to_bits
+from .payload import (CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes, plane_to_bits,
+                      random_filler)
 
 MAGIC = b"INNS"
 FRAME_VERSION = 1
@@ -223,12 +223,6 @@ def thumbnail(image: Image.Image) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- hide / reveal
 
-def _random_filler(n: int, filler_seed) -> bytes:
-    if filler_seed is None:
-        return secrets.token_bytes(n)
-    return np.random.default_rng(filler_seed).bytes(n)
-
-
 def hide(cover, message, model: StegoINN | None = None, bpp: int = 3, filler_seed=None,
          tile: int = TILE) -> tuple[Image.Image, Key]:
     """Hide ``message`` (bytes, or text encoded as UTF-8) in ``cover`` (a PIL image or a path).
@@ -266,7 +260,7 @@ def hide_and_check(cover, message, model: StegoINN | None = None, bpp: int = 3, 
                             f"{cap} bytes at {bpp} bpp; use a larger cover"
                             + (", --bpp 3," if bpp == 1 else "") + " or a shorter message")
     framed = frame(message)
-    raw = framed + _random_filler(capacity_bytes(height, width, bpp) - len(framed), filler_seed)
+    raw = framed + random_filler(capacity_bytes(height, width, bpp) - len(framed), filler_seed)
     bits = bytes_to_bits(raw)
     secret_map, turn = map_bits(torch.from_numpy(bits_to_plane(bits, height, width, bpp)))
     device = model_device(model)

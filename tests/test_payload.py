@@ -112,3 +112,12 @@ def test_error_messages_say_exactly_what_is_wrong():
         bits_to_bytes(np.full(8, 2))
     with pytest.raises(TypeError, match="expected bytes, got str; encode text first"):
         bytes_to_bits("text")
+
+
+def test_the_filler_is_seeded_or_random_and_as_long_as_asked():
+    from helpers.payload import random_filler
+
+    assert random_filler(10, 3) == random_filler(10, 3) == np.random.default_rng(3).bytes(10)
+    assert random_filler(10, 3) != random_filler(10, 4)
+    a, b = random_filler(10), random_filler(10)
+    assert len(a) == len(b) == 10 and a != b  # secrets: 2^-80 to collide

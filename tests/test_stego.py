@@ -65,15 +65,6 @@ def test_the_frame_format_is_frozen_and_each_error_says_what_failed():
     assert unframe(data[:4] + data[4:5] + b"\x07" + data[6:]) == b"hello"  # the reserved byte is not read
 
 
-def test_the_filler_is_seeded_or_random_and_as_long_as_asked():
-    from helpers.stego import _random_filler
-
-    assert _random_filler(10, 3) == _random_filler(10, 3) == np.random.default_rng(3).bytes(10)
-    assert _random_filler(10, 3) != _random_filler(10, 4)
-    a, b = _random_filler(10, None), _random_filler(10, None)
-    assert len(a) == len(b) == 10 and a != b  # secrets: 2^-80 to collide
-
-
 def test_capacity_is_raw_capacity_minus_header():
     assert capacity(128, 128) == capacity(128, 128, 3)  # 3 bpp unless told
     assert capacity(128, 128, 3) == 6144 - 14

@@ -38,8 +38,7 @@ MODULES = {
                                 "and not cells and not odd_sizes and not command_line and not training "
                                 "and not untouched and not altered and not raw_bit and not skips_the_parit"]),
     # key mode's framing and key file only (the rest of stego.py runs the network)
-    "stego": ([f"helpers.stego.x_{f}__mutmut_*" for f in ("frame", "unframe", "capacity", "_corrected_message",
-                                                           "_random_filler")]
+    "stego": ([f"helpers.stego.x_{f}__mutmut_*" for f in ("frame", "unframe", "capacity", "_corrected_message")]
               + ["helpers.stego.xǁKeyǁ*"],
               ["tests/test_stego.py", "tests/test_files.py", "tests/test_compat.py", "-k",
                "frame or capacity_is or filler or flower_17x23 or without_its_corrections or format or edges "
