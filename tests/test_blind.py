@@ -246,9 +246,46 @@ def test_a_forged_header_outside_the_format_is_no_message(monkeypatch):
         with monkeypatch.context() as m:
             m.setattr(ecc, "_check_nsym", lambda n: None)  # let encode write the forged header
             bits = ecc.encode(b"forged" * 10, RAW, nsym=nsym, filler_seed=0)
-        with pytest.raises(ecc.NoHeaderError):
+        with pytest.raises(ecc.NoHeaderError) as e:
             ecc.decode(bits)
+        assert str(e.value) == ecc.NO_MESSAGE
     assert ecc.decode(ecc.encode(b"forged" * 10, RAW, nsym=128, filler_seed=0))[0] == b"forged" * 10
+    with pytest.raises(ecc.NoHeaderError) as e:  # a readable header with another magic
+        ecc.decode(ecc.encode(b"x", RAW, filler_seed=0) ^ _magic_flip())
+    assert str(e.value) == ecc.NO_MESSAGE
+
+
+def _magic_flip():
+    """Bits that, XORed onto an encoded stream of RAW bits, turn its header's magic INNB into INNC
+    (the header's code then decodes cleanly to another magic)."""
+    a = ecc.encode(b"x", RAW, filler_seed=0)
+    head = bytearray(ecc.HEADER.pack(ecc.MAGIC, ecc.VERSION, ecc.DEFAULT_NSYM, 1, 0, 0))
+    other = bytearray(head)
+    other[3] ^= 1
+    from reedsolo import RSCodec
+
+    diff = np.frombuffer(bytes(x ^ y for x, y in zip(RSCodec(ecc.HEADER_NSYM).encode(bytes(head)),
+                                                     RSCodec(ecc.HEADER_NSYM).encode(bytes(other)))), np.uint8)
+    flip = np.zeros(a.size, np.uint8)
+    flip[ecc.permutation(a.size, None)[: 8 * ecc.HEADER_BYTES]] = np.unpackbits(diff)
+    return flip
+
+
+def test_a_header_whose_code_needs_more_room_than_the_image_has_is_no_message(monkeypatch):
+    """The length check uses the header's own parity: 1,200 bytes with 128 parity bytes per block
+    need 48 + 1,200 + 10 x 128 = 2,528 bytes, more than the 2,048 of RAW bits (with 32 they would fit)."""
+    real = ecc.HEADER
+
+    class Claims1200:
+        def pack(self, magic, version, nsym, length, crc, nonce):
+            return real.pack(magic, version, 128, 1200, crc, nonce)
+
+    assert ecc.coded_length(1200, 32) <= RAW // 8 < ecc.coded_length(1200, 128)
+    with monkeypatch.context() as m:
+        m.setattr(ecc, "HEADER", Claims1200())
+        bits = ecc.encode(b"short", RAW, filler_seed=0)
+    with pytest.raises(ecc.NoHeaderError):
+        ecc.decode(bits)
 
 
 def test_a_short_message_changes_only_the_cells_it_needs(tmp_path):
