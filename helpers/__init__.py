@@ -20,7 +20,7 @@ Each public function names the notebook that teaches it. The modules:
 * :mod:`helpers.data` - tensors from images, datasets and the bundled sample photos
 * :mod:`helpers.images` - reading covers and stego images, writing PNGs (notebooks 06, 09)
 * :mod:`helpers.inference` - running a trained network: device, memory layout, tiles (notebook 06)
-* :mod:`helpers.files` - atomic writes, all-or-none pairs, checkpoint saves
+* :mod:`helpers.files` - atomic writes, all-or-none pairs, checkpoint saves and weights-only loads
 * :mod:`helpers.settings` - the settings cell of every notebook: mode, cache folder, which network
 * :mod:`helpers.exercises` - checks for the exercises whose answer is a value
 * :mod:`helpers.corpus` - held-out real photos from Debian packages (blind mode's figures)
