@@ -32,7 +32,7 @@ from .coupling import AffineCouplingBlock, soft_clamp
 from .dense import DenseBlock
 from .mapping import T_MAPPED, T_PLAIN, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .model import StegoINN, quantize_8bit
-from .payload import (CapacityError, bits_to_bytes, bytes_to_bits, capacity_bits, capacity_bytes,
+from .payload import (CapacityError, NoMessageError, bits_to_bytes, bytes_to_bits, capacity_bits, capacity_bytes,
                       message_to_plane, plane_to_message)
 from .stego import Key, KeyFileError, RevealError, hide, reveal
 
@@ -41,6 +41,6 @@ __version__ = "0.1.0"
 __all__ = [
     "AffineCouplingBlock", "soft_clamp", "DenseBlock", "StegoINN", "quantize_8bit",
     "T_MAPPED", "T_PLAIN", "map_bits", "unmap_bits", "map_bits_plain", "unmap_bits_plain",
-    "CapacityError", "bytes_to_bits", "bits_to_bytes", "capacity_bits", "capacity_bytes",
+    "CapacityError", "NoMessageError", "bytes_to_bits", "bits_to_bytes", "capacity_bits", "capacity_bytes",
     "message_to_plane", "plane_to_message", "hide", "reveal", "Key", "RevealError", "KeyFileError",
 ]

@@ -42,7 +42,7 @@ import zlib
 import numpy as np
 from reedsolo import ReedSolomonError, RSCodec
 
-from .payload import random_filler
+from .payload import NoMessageError, random_filler
 
 MAGIC = b"INNB"
 VERSION = 3  # 2: the bits live in 32 x 32 cells, as few as the message needs (helpers.blind); 3: + nonce
@@ -55,7 +55,7 @@ DEFAULT_NSYM = 32
 BLOCK = 255  # a Reed-Solomon codeword over GF(256): data + parity <= 255 bytes
 
 
-class BlindRevealError(ValueError):
+class BlindRevealError(NoMessageError):
     """No blind-mode message could be decoded exactly (wrong password, not a stego image, too
     many bit errors)."""
 

@@ -26,6 +26,13 @@ BPP_CHOICES = (1, 3)
 CHANNELS = 3
 
 
+class NoMessageError(ValueError):
+    """No message could be revealed exactly (wrong key or password, another network, an image
+    without a message or one altered after hiding). Every way to hide raises this, or its own
+    subclass (:class:`helpers.stego.RevealError`, :class:`helpers.ecc.BlindRevealError`), instead
+    of returning wrong bytes: catch this one to handle them all."""
+
+
 class CapacityError(ValueError):
     """The message does not fit in the cover: longer than the capacity at the chosen bpp, or (blind
     mode) more than this cover carries exactly."""

@@ -60,8 +60,8 @@ from .mapping import map_bits, unmap_bits
 from .images import MIN_SIDE, CoverConverted, check_side, open_cover, open_stego, save_png  # noqa: F401 (public API)
 from .inference import forward_tiled, inverse_tiled, load_once, model_device, prepare_for_inference
 from .model import StegoINN, quantize_8bit
-from .payload import (CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes, plane_to_bits,
-                      random_filler)
+from .payload import (CapacityError, NoMessageError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes,
+                      plane_to_bits, random_filler)
 
 MAGIC = b"INNS"
 FRAME_VERSION = 1
@@ -74,8 +74,8 @@ THUMB_TOLERANCE = 8.0  # mean absolute difference of thumbnails, in 8-bit levels
 SHIPPED_CHECKPOINT = DATA_DIR / "checkpoints" / "paper.pt"
 
 
-class RevealError(ValueError):
-    """No message could be revealed exactly (wrong key, other model, altered image)."""
+class RevealError(NoMessageError):
+    """Key mode: no message could be revealed exactly (wrong key, other model, altered image)."""
 
 
 class KeyFileError(ValueError):

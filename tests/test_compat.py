@@ -119,3 +119,17 @@ def test_a_key_file_that_is_no_archive_is_refused(tmp_path):
     with pytest.raises(KeyFileError) as e:
         Key.load(tmp_path / "missing.npz")
     assert str(e.value) == f"key file not found: {tmp_path / 'missing.npz'}"
+
+
+def test_every_way_to_reveal_fails_with_one_error_type_never_wrong_bytes():
+    """Key mode with another image's key and blind mode with a wrong password both raise
+    helpers.NoMessageError (their own RevealError / BlindRevealError are kinds of it)."""
+    from helpers import NoMessageError
+    from helpers.data import SAMPLES_DIR
+    from helpers.blind import blind_reveal
+    from helpers.stego import reveal
+
+    with pytest.raises(NoMessageError):
+        blind_reveal(FIX / "blind_stego.png", password="another")
+    with pytest.raises(NoMessageError):
+        reveal(SAMPLES_DIR / "chelsea_128x128_1.png", FIX / "key.npz")  # an image of another size
