@@ -349,8 +349,8 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
     message (every cell with ``all_cells``), check as the receiver would, and while the check fails
     add parity (:data:`NSYM_TRIES`, skipping those that would decode with a chance below
     :data:`SKIP_BELOW` at the byte error rate the failed check measured: a cover's error rate
-    changes little with the parity; on the moss of ``benchmarks/blind_heldout.py`` this skips the
-    parities that fail), then try other nonces (:data:`NONCE_TRIES`, or ``nonces``). Returns
+    changes little with the parity; on the moss of ``benchmarks/blind_heldout.py`` it usually goes
+    from 32 straight to 64), then try other nonces (:data:`NONCE_TRIES`, or ``nonces``). Returns
     ``(stego_8bit, info, ok)``: the last attempt's image and whether its message comes back exact;
     after a failed check ``info`` also has the ``byte_error_rate`` it measured."""
     height, width = cover.shape[-2:]
