@@ -351,8 +351,7 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
     :data:`SKIP_BELOW` at the byte error rate the failed check measured: a cover's error rate
     changes little with the parity; on the moss of ``benchmarks/blind_heldout.py`` it usually goes
     from 32 straight to 64), then try other nonces (:data:`NONCE_TRIES`, or ``nonces``). Returns
-    ``(stego_8bit, info, ok)``: the last attempt's image and whether its message comes back exact;
-    after a failed check ``info`` also has the ``byte_error_rate`` it measured."""
+    ``(stego_8bit, info, ok)``: the last attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
     sizes = footprints(len(order))
@@ -373,7 +372,8 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
         bits = ecc.encode(message, _cell_bits(used, cfg.bpp), password, n_sym, filler_seed, nonce=nonce)
         stego = _embed(net, cover, used, bits, cfg.bpp)
         read = _extract(net, stego, used, cfg.bpp)
-        info = {"nsym": n_sym, "nonce": nonce, "raw_errors": int((_bits(np.concatenate(read)) != bits).sum()),
+        received = _bits(np.concatenate(read))
+        info = {"nsym": n_sym, "nonce": nonce, "raw_errors": int((received != bits).sum()),
                 "raw_bits": int(bits.size), "cells": len(used), "of_cells": len(order),
                 "footprint": _cell_bits(used, 1) / (height * width),
                 "capacity": blind_capacity(height, width, cfg.bpp, n_sym)}
@@ -383,8 +383,7 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
         except ecc.BlindRevealError:
             pass
         if message:  # the share of the message's coded bytes that came back wrong
-            wrong = ecc.block_errors(bits, _bits(np.concatenate(read)), password, len(message), n_sym)[1:]
-            rate = info["byte_error_rate"] = sum(wrong) / (need - ecc.HEADER_BYTES)
+            rate = sum(ecc.block_errors(bits, received, password, len(message), n_sym)[1:]) / (need - ecc.HEADER_BYTES)
     return stego, info, False
 
 
@@ -420,7 +419,7 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
         raise CapacityError(f"the message is {len(message)} bytes but this {width} x {height} cover holds at most "
                             f"{cap} bytes in blind mode; use a larger cover or a shorter message")
     stego, info, ok = hide_tensor(net, cfg, pil_to_tensor(image).to(model_device(net)), message, password, nsym,
-                            filler_seed, all_cells)
+                                  filler_seed, all_cells)
     if not ok:
         raise CapacityError(f"blind mode cannot carry this message exactly in this cover (too many bit errors "
                             f"even with {info.get('nsym', nsym)} parity bytes per block); the command  capacity "
@@ -445,7 +444,7 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
     net, cfg = model if model is not None else load_blind_model()
     image = open_cover(cover)
     width, height = image.size
-    x = pil_to_tensor(image).to(next(net.parameters()).device)
+    x = pil_to_tensor(image).to(model_device(net))
     out = {"capacity": 0, "nsym": None, "by_size": blind_capacity(height, width, cfg.bpp)}
     for n_sym in NSYM_TRIES:
         n = blind_capacity(height, width, cfg.bpp, n_sym)

@@ -258,7 +258,6 @@ def test_a_forged_header_outside_the_format_is_no_message(monkeypatch):
 def _magic_flip():
     """Bits that, XORed onto an encoded stream of RAW bits, turn its header's magic INNB into INNC
     (the header's code then decodes cleanly to another magic)."""
-    a = ecc.encode(b"x", RAW, filler_seed=0)
     head = bytearray(ecc.HEADER.pack(ecc.MAGIC, ecc.VERSION, ecc.DEFAULT_NSYM, 1, 0, 0))
     other = bytearray(head)
     other[3] ^= 1
@@ -266,8 +265,8 @@ def _magic_flip():
 
     diff = np.frombuffer(bytes(x ^ y for x, y in zip(RSCodec(ecc.HEADER_NSYM).encode(bytes(head)),
                                                      RSCodec(ecc.HEADER_NSYM).encode(bytes(other)))), np.uint8)
-    flip = np.zeros(a.size, np.uint8)
-    flip[ecc.permutation(a.size, None)[: 8 * ecc.HEADER_BYTES]] = np.unpackbits(diff)
+    flip = np.zeros(RAW, np.uint8)
+    flip[ecc.permutation(RAW, None)[: 8 * ecc.HEADER_BYTES]] = np.unpackbits(diff)
     return flip
 
 
@@ -583,10 +582,9 @@ def test_decode_chance_is_the_binomial_chance_that_every_block_decodes():
     assert ecc.decode_chance(0.1, 1000, 32) < ecc.decode_chance(0.1, 1000, 64) < ecc.decode_chance(0.1, 1000, 96)
 
 
-def _damaged_first_check(monkeypatch, every, length_at):
-    """Make the first extraction of a hide read one coded byte in ``every`` wrong (None: every
-    bit; ``length_at(nsym)``: the message length of that hide); returns the list of parities that
-    ecc.encode is asked for."""
+def _damaged_first_check(monkeypatch, every, length):
+    """Make the first extraction of a hide of ``length`` bytes read one coded byte in ``every``
+    wrong (None: every bit); returns the list of parities that ecc.encode is asked for."""
     import helpers.blind as blind_module
 
     real_extract, real_encode, seen, calls = blind_module._extract, ecc.encode, [], []
@@ -605,7 +603,7 @@ def _damaged_first_check(monkeypatch, every, length_at):
             values = 0.5 - values
         else:
             order = ecc.permutation(values.size, "pw")
-            for byte in range(ecc.HEADER_BYTES, ecc.coded_length(length_at(seen[0]), seen[0]), every):
+            for byte in range(ecc.HEADER_BYTES, ecc.coded_length(length, seen[0]), every):
                 values[order[8 * byte]] = 0.5 - values[order[8 * byte]]  # the other side of the threshold 0.25
         return np.split(values, np.cumsum([r.size for r in read])[:-1])
 
@@ -620,7 +618,7 @@ def test_hide_skips_the_parities_its_failed_check_rules_out(monkeypatch, every, 
     1 in 24 decodes with 32 parity bytes; 1 in 12 does not, and 48 has an even chance (it is
     tried, and decodes: only the first check is damaged); 1 in 8 gives 48 and 64 less than a
     quarter's chance (:data:`helpers.blind.SKIP_BELOW`), so 96 comes next."""
-    seen = _damaged_first_check(monkeypatch, every, lambda nsym: 600)
+    seen = _damaged_first_check(monkeypatch, every, 600)
     msg = _message(600, seed=5)
     stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
     assert seen == tried and info["nsym"] == tried[-1]

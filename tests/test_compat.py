@@ -6,6 +6,7 @@ the mutation run of ``tools/mutation.py`` can use them.
 """
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from helpers.__main__ import main
 from helpers.stego import KEY_VERSION, Key, KeyFileError
 
-FIX = __import__("pathlib").Path(__file__).parent / "fixtures" / "compat"
+FIX = Path(__file__).parent / "fixtures" / "compat"
 KEY_ARRAYS = {  # name: (dtype, shape) of every array in a version 1 key file of a 64 x 64 cover
     "format": ("<U13", ()), "version": ("int64", ()), "z": ("float32", (3, 64, 64)), "turn": ("bool", ()),
     "bpp": ("int64", ()), "size": ("int64", (2,)), "tile": ("int64", ()), "model_fingerprint": ("<U16", ()),
@@ -106,8 +107,8 @@ def test_a_key_file_at_the_edges_of_the_format_is_read(tmp_path):
     key = Key.load(_variant(tmp_path, corrections=np.array([0, 64 * 64 - 1], np.int64), bpp=np.array(1, np.int64),
                             tile=np.array(1, np.int64), version=np.array(0, np.int64)))
     assert key.corrections.tolist() == [0, 64 * 64 - 1] and (key.bpp, key.tile, key.version) == (1, 1, 0)
-    assert Key.load(_variant(tmp_path, corrections=np.array([3 * 64 * 64 - 1], np.int64))).bpp == 3
     assert key.corrections.dtype == np.int64 and key.z.dtype == np.float32 and key.thumbnail.dtype == np.uint8
+    assert Key.load(_variant(tmp_path, corrections=np.array([3 * 64 * 64 - 1], np.int64))).bpp == 3
 
 
 def test_a_key_file_that_is_no_archive_is_refused(tmp_path):
