@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "results.csv and tables.md (with the paper's figures beside ours) to --out.")
     p.add_argument("--data", required=True, metavar="DIR", help="folder of cover images (searched recursively)")
     p.add_argument("--methods", default="lsb,inn",
-                   help="comma-separated: lsb, rehman, hinet, inn, inn-1bpp, inn-nomap, inn-1bpp-nomap (default: lsb,inn)")
+                   help="comma-separated: lsb, rehman, hinet, inn, inn-1bpp, inn-nomap, inn-1bpp-nomap, blind (default: lsb,inn)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for results.csv and tables.md")
     p.add_argument("--checkpoint", metavar="CKPT", help="the paper's network (default: data/checkpoints/paper.pt)")
     p.add_argument("--nomap-checkpoint", metavar="CKPT",
@@ -137,25 +137,32 @@ def _mode_arguments(p) -> None:
                                       "reveals nothing)")
 
 
-def _check_mode(args) -> None:
-    """Key mode needs --key and takes no --password; blind mode the other way round."""
-    if args.mode == "key":
-        if args.key is None:
-            raise UsageError(f"{args.command} in key mode needs --key KEY (or use --mode blind, which needs no key)")
-        if args.password is not None:
-            raise UsageError("--password belongs to blind mode; add --mode blind")
-    elif args.key is not None:
-        raise UsageError("blind mode uses no key file; drop --key (or use --mode key)")
+def _method(args):
+    """The method of --mode (:func:`helpers.method.get_method`) with --checkpoint; the flags it does
+    not take (and a missing --key where it needs one) are usage errors, found before any file is read."""
+    from .method import get_method
+
+    method = get_method(args.mode, **({"checkpoint": args.checkpoint} if args.checkpoint else {}))
+    key = getattr(args, "key", None)
+    if method.needs_key and key is None and args.command != "capacity":
+        raise UsageError(f"{args.command} in {method.title} needs --key KEY (or use --mode blind, which needs no key)")
+    if not method.needs_key and key is not None:
+        raise UsageError(f"{method.title} uses no key file; drop --key (or use --mode key)")
+    if args.password is not None and "password" not in method.options:
+        raise UsageError("--password belongs to blind mode; add --mode blind")
+    if getattr(args, "all_cells", False) and "all_cells" not in method.options:
+        raise UsageError("--all-cells belongs to blind mode (key mode always uses the whole image); add --mode blind")
+    return method
 
 
-def _blind_model(args):
-    """The blind network of --checkpoint (default: the shipped one); --bpp must be what it was trained for."""
-    from .blind import load_blind_model
-
-    model = load_blind_model(args.checkpoint)
-    if args.bpp is not None and args.bpp != model[1].bpp:
-        raise UsageError(f"--bpp {args.bpp}: the blind network was trained for {model[1].bpp} bpp; drop --bpp")
-    return model
+def _options(method, args) -> dict:
+    """The method's own options (e.g. blind mode's password), from the flags; --bpp checked."""
+    if getattr(args, "bpp", None) is not None:
+        try:
+            method.set_bpp(args.bpp)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    return {name: getattr(args, name) for name in method.options if hasattr(args, name)}
 
 
 def _same_file(a, b) -> bool:
@@ -185,16 +192,15 @@ def _check_outputs(outputs: dict, inputs: dict, force: bool) -> None:
 def _hide(args) -> int:
     from .files import write_all_or_none
     from .images import LOSSY_EXTENSIONS, write_png
-    from .stego import capacity, hide, load_model
 
-    _check_mode(args)
+    method = _method(args)
     out = Path(args.out)
     if out.suffix.lower() in LOSSY_EXTENSIONS:
         raise UsageError(f"--out {out.name}: {out.suffix} is lossy and would destroy the message; "
                          "the stego image must be a PNG (e.g. stego.png)")
     if out.suffix.lower() != ".png":
         raise UsageError(f"--out {out.name}: the stego image is an 8-bit RGB PNG; give a name ending in .png")
-    outputs = {"--out": args.out} if args.mode == "blind" else {"--out": args.out, "--key": args.key}
+    outputs = {"--out": args.out} if args.key is None else {"--out": args.out, "--key": args.key}
     _check_outputs(outputs, {"cover": args.cover, "message file": args.file, "checkpoint": args.checkpoint}, args.force)
     if args.file is not None:
         path = Path(args.file)
@@ -203,59 +209,33 @@ def _hide(args) -> int:
         message = path.read_bytes()
     else:
         message = args.text.encode("utf-8")
-    if args.mode == "blind":
-        return _hide_blind(args, message, out)
-    if args.all_cells:
-        raise UsageError("--all-cells belongs to blind mode (key mode always uses the whole image); add --mode blind")
-    args.bpp = args.bpp or 3
-    model = load_model(args.checkpoint)
+    options = _options(method, args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        stego, key = hide(args.cover, message, model, bpp=args.bpp)
+        hidden = method.hide(args.cover, message, **options)
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
     # both files or neither; with --force, a failure keeps the earlier pair
-    write_all_or_none([(args.key, key.write), (out, lambda f: write_png(stego, f))])
-    h, w = key.height, key.width
-    print(f"hid {len(message)} bytes in a {w} x {h} cover at {args.bpp} bpp (capacity {capacity(h, w, args.bpp)} "
-          f"bytes): {out} ({out.stat().st_size} bytes), key {args.key} ({Path(args.key).stat().st_size} bytes)"
-          + (f"; {key.corrections.size} bit(s) corrected through the key" if key.corrections.size else ""))
-    return 0
-
-
-def _hide_blind(args, message: bytes, out: Path) -> int:
-    from .blind import blind_hide
-    from .stego import save_png
-
-    model = _blind_model(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        stego, info = blind_hide(args.cover, message, model, password=args.password, all_cells=args.all_cells)
-    for w in caught:
-        print(f"note: {w.message}", file=sys.stderr)
-    save_png(stego, out)
-    print(f"hid {len(message)} bytes in a {stego.width} x {stego.height} cover in blind mode (net capacity "
-          f"{info['capacity']} bytes with {info['nsym']} parity bytes per block; {info['cells']} of "
-          f"{info['of_cells']} cells changed, {100 * info['footprint']:.0f} % of the pixels; {info['raw_errors']} raw "
-          f"bit error(s) corrected in the self-check): {out} ({out.stat().st_size} bytes)"
-          + ("" if args.password else "; no password: anyone with the network can read it"))
+    write_all_or_none(([(args.key, hidden.key.write)] if hidden.key is not None else [])
+                      + [(out, lambda f: write_png(hidden.stego, f))])
+    before, after = method.summary(hidden, len(message))
+    files = f"{out} ({out.stat().st_size} bytes)"
+    if hidden.key is not None:
+        files += f", key {args.key} ({Path(args.key).stat().st_size} bytes)"
+    elif not args.password:
+        after += "; no password: anyone with the network can read it"
+    print(f"{before}: {files}{after}")
     return 0
 
 
 def _reveal(args) -> int:
     from .files import write_atomic
-    from .stego import load_model, reveal
 
-    _check_mode(args)
+    method = _method(args)
     if args.out is not None:
         _check_outputs({"--out": args.out}, {"stego image": args.stego, "key": args.key,
                                               "checkpoint": args.checkpoint}, args.force)
-    if args.mode == "blind":
-        from .blind import blind_reveal, load_blind_model
-
-        message = blind_reveal(args.stego, load_blind_model(args.checkpoint), password=args.password)
-    else:
-        message = reveal(args.stego, args.key, load_model(args.checkpoint))
+    message = method.reveal(args.stego, args.key, **_options(method, args))
     if args.out is None:
         sys.stdout.buffer.write(message)
         sys.stdout.flush()
@@ -269,8 +249,6 @@ def _capacity(args) -> int:
     from PIL import Image
 
     from .data import UNREADABLE
-    from .payload import capacity_bytes
-    from .stego import HEADER, capacity
 
     path = Path(args.cover)
     if not path.is_file():
@@ -280,45 +258,26 @@ def _capacity(args) -> int:
             w, h = im.size
     except UNREADABLE as e:
         raise ValueError(f"cannot read {path} as an image ({type(e).__name__})") from None
-    if args.mode == "blind":
-        from .blind import blind_capacity, blind_capacity_of
-        from .ecc import HEADER_BYTES
-
-        model = _blind_model(args)
-        blind_capacity(h, w, model[1].bpp)  # too small a cover: its clear error before any measuring
-        print(f"measuring what this {w} x {h} cover carries in blind mode ...", file=sys.stderr, flush=True)
-        cap = blind_capacity_of(path, model, password=args.password)
-        print(f"{cap['capacity']} bytes")
-        if cap["nsym"] is None:
-            print(f"this cover carries no blind-mode message exactly: even with the most parity its bit errors "
-                  f"defeat the code (from the size alone it would hold {cap['by_size']} bytes); use another cover "
-                  "or key mode")
-        else:
-            print(f"measured: a random message of that length, hidden in this cover and read back as a receiver "
-                  f"would, came back exact with {cap['nsym']} Reed-Solomon parity bytes per block of 255 "
-                  f"({cap['raw_errors']} of {cap['raw_bits']} raw bits wrong before the code); {HEADER_BYTES} bytes "
-                  f"go to the coded header; from the size alone, at the least parity: {cap['by_size']} bytes")
-        return 0
-    if args.password is not None:
-        raise UsageError("--password belongs to blind mode; add --mode blind")
-    if args.checkpoint is not None:
-        raise UsageError("capacity in key mode does not depend on a checkpoint; drop --checkpoint (or add --mode blind)")
-    args.bpp = args.bpp or 3
-    n = capacity(h, w, args.bpp)
+    method = _method(args)
+    if args.checkpoint is not None and not method.measures_capacity:
+        raise UsageError(f"capacity in {method.title} does not depend on a checkpoint; drop --checkpoint "
+                         "(or add --mode blind)")
+    options = _options(method, args)
+    note = method.capacity_note(h, w)
+    if note:
+        print(note, file=sys.stderr, flush=True)
+    n, how = method.capacity_report(path, **options)
     print(f"{n} bytes")
-    print(f"a {w} x {h} cover holds {args.bpp} x {w} x {h} bits = {capacity_bytes(h, w, args.bpp)} bytes at "
-          f"{args.bpp} bpp, of which {HEADER.size} go to the header (magic, version, length, CRC-32)")
+    print(how)
     return 0
 
 
 def _evaluate(args) -> int:
     from .data import pick_device
-    from .evaluate import METHODS, PLANNED, SHIPPED, evaluate_folder
+    from .evaluate import METHODS, SHIPPED, evaluate_folder
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     for m in methods:
-        if m in PLANNED:
-            raise UsageError(f"--methods: {m} is not implemented yet; available: {', '.join(METHODS)}")
         if m not in METHODS:
             raise UsageError(f"--methods: unknown method {m!r}; available: {', '.join(METHODS)}")
     if not methods:

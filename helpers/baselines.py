@@ -137,20 +137,6 @@ def train_rehman(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-
     return model.eval()
 
 
-@torch.no_grad()
-def rehman_hide(model: Rehman, cover: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
-    """Stego image ``(3, H, W)`` in [0, 1] (not yet rounded) of a cover and an ``(H, W)`` bit plane."""
-    device = next(model.parameters()).device
-    return model.encoder(cover[None].to(device), bits.float()[None, None].to(device))[0].cpu()
-
-
-@torch.no_grad()
-def rehman_reveal(model: Rehman, stego: torch.Tensor) -> torch.Tensor:
-    """The bit plane ``(H, W)`` decoded from a stego image, rounded at 0.5."""
-    device = next(model.parameters()).device
-    return (model.decoder(stego[None].to(device))[0, 0].cpu() >= 0.5).to(torch.uint8)
-
-
 # ----------------------------------------------------------------------------- HiNet-style
 
 _HAAR = torch.tensor([[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]], dtype=torch.float32) / 2
@@ -248,3 +234,78 @@ def load_baseline(path, kind: str) -> nn.Module:
     model = (Rehman if kind == "rehman" else HiNetStyle)(**state["config"])
     model.load_state_dict(state["model"])
     return model.eval()
+
+
+# ----------------------------------------------------------------------------- as Methods
+
+from .data import DATA_DIR, batch_to_uint8, uint8_to_batch  # noqa: E402
+from .method import Method  # noqa: E402
+from .model import quantize_8bit  # noqa: E402
+
+#: The baselines trained for the comparison and shipped in ``data/checkpoints/`` (how: its README.md).
+SHIPPED = {"rehman": DATA_DIR / "checkpoints" / "rehman.pt", "hinet": DATA_DIR / "checkpoints" / "hinet.pt"}
+
+
+class LSB(Method):
+    """LSB-1bit behind the interface of :mod:`helpers.method`: at full capacity every pixel's red LSB,
+    in raster order; its framed ``hide``/``reveal`` are exact (and easy to detect: notebook 08)."""
+
+    name, title, bpp = "lsb", "LSB-1bit", 1
+
+    def __init__(self, seed: int | None = 0) -> None:
+        self.seed = seed
+
+    def embed(self, covers, bits):
+        return np.stack([lsb_hide(c, b, self.seed) for c, b in zip(covers, bits)]), None
+
+    def extract(self, stegos, side=None, generator=None):
+        return np.stack([lsb_reveal(s, self.raw_bits(*s.shape[:2]), self.seed) for s in stegos])
+
+
+class _Network(Method):
+    """A baseline network: ``model`` (a module), else the ``checkpoint`` file, else the shipped one."""
+
+    kind = ""
+
+    def __init__(self, model=None, checkpoint=None) -> None:
+        self.model = model if model is not None else load_baseline(checkpoint or SHIPPED[self.kind], self.kind)
+
+    def _tensors(self, images, bits=None):
+        device = next(self.model.parameters()).device
+        x = uint8_to_batch(images).to(device)
+        if bits is None:
+            return x
+        return x, torch.from_numpy(np.asarray(bits, np.float32).reshape(len(x), -1, *x.shape[-2:])).to(device)
+
+
+class RehmanMethod(_Network):
+    """Rehman et al. 2018 behind the interface of :mod:`helpers.method`: a bit plane at 1 bpp; the
+    decoder's values rounded at 0.5."""
+
+    name, title, bpp, kind = "rehman", "Rehman et al. 2018", 1, "rehman"
+
+    @torch.no_grad()
+    def embed(self, covers, bits):
+        x, planes = self._tensors(covers, bits)
+        return batch_to_uint8(quantize_8bit(self.model.encoder(x, planes))), None
+
+    @torch.no_grad()
+    def extract(self, stegos, side=None, generator=None):
+        return (self.model.decoder(self._tensors(stegos)) >= 0.5).flatten(1).to(torch.uint8).cpu().numpy()
+
+
+class HiNetMethod(_Network):
+    """The HiNet-style network behind the interface of :mod:`helpers.method`: 3 bpp; the receiver
+    draws z from a Gaussian (``generator``), as HiNet does, and rounds the values to bits."""
+
+    name, title, bpp, kind = "hinet", "HiNet-style", 3, "hinet"
+
+    @torch.no_grad()
+    def embed(self, covers, bits):
+        x, planes = self._tensors(covers, bits)
+        return batch_to_uint8(self.model(x, planes)[0]), None
+
+    @torch.no_grad()
+    def extract(self, stegos, side=None, generator=None):
+        revealed = self.model.reveal(self._tensors(stegos), generator=generator)
+        return (revealed.clamp(0, 1) >= 0.5).flatten(1).to(torch.uint8).cpu().numpy()

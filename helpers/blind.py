@@ -29,13 +29,14 @@ import torch
 from PIL import Image
 
 from . import ecc
-from .data import DATA_DIR, pil_to_tensor, tensor_to_pil
+from .data import DATA_DIR, batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
 from .files import load_weights, save_checkpoint
 from .mapping import T_MAPPED
 from .images import check_side, open_cover, open_stego
 from .inference import input_layout, load_once, model_device, prepare_for_inference
+from .method import Hidden, Method
 from .model import StegoINN, quantize_8bit
-from .payload import CapacityError, capacity_bits, capacity_bytes
+from .payload import CapacityError, as_message, capacity_bits, capacity_bytes
 
 BLIND_FORMAT = "inn-stego-blind"
 
@@ -373,8 +374,9 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
         stego = _embed(net, cover, used, bits, cfg.bpp)
         read = _extract(net, stego, used, cfg.bpp)
         received = _bits(np.concatenate(read))
-        info = {"nsym": n_sym, "nonce": nonce, "raw_errors": int((received != bits).sum()),
-                "raw_bits": int(bits.size), "cells": len(used), "of_cells": len(order),
+        errors = int((received != bits).sum())
+        info = {"nsym": n_sym, "nonce": nonce, "raw_errors": errors, "raw_bits": int(bits.size),
+                "raw_ra": 1 - errors / bits.size, "cells": len(used), "of_cells": len(order),
                 "footprint": _cell_bits(used, 1) / (height * width),
                 "capacity": blind_capacity(height, width, cfg.bpp, n_sym)}
         try:
@@ -398,7 +400,8 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     that the message comes back; if the code cannot correct that image's bit errors it tries more
     parity (:data:`NSYM_TRIES`), then other whitenings (:data:`NONCE_TRIES`), and fails with a clear
     error if none is enough: :func:`blind_capacity_of` says beforehand how much this cover carries.
-    ``info``: ``nsym``, ``nonce``, ``raw_errors`` (bits wrong before correction) of ``raw_bits``,
+    ``info``: ``nsym``, ``nonce``, ``raw_errors`` (bits wrong before correction) of ``raw_bits``
+    (``raw_ra``: the share right, the paper's recovery accuracy),
     ``cells`` used ``of_cells``,
     ``footprint`` (share of the pixels in used cells), ``capacity`` (net bytes of the whole image
     at that ``nsym``).
@@ -406,11 +409,7 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     The cells a message changes tell anyone who can find them its length, to within a sixteenth
     of the capacity. ``all_cells=True`` spreads it (and random filler) over every cell instead: the
     changed area no longer depends on the length, at the PSNR of a full payload (notebook 09)."""
-    if isinstance(message, str):
-        message = message.encode("utf-8")
-    if not isinstance(message, (bytes, bytearray, memoryview)):
-        raise TypeError(f"message must be bytes or str, got {type(message).__name__}")
-    message = bytes(message)
+    message = as_message(message)
     net, cfg = model if model is not None else load_blind_model()
     image = open_cover(cover)
     width, height = image.size
@@ -467,3 +466,73 @@ def blind_reveal(stego, model=None, password: str | None = None, return_info: bo
     x = pil_to_tensor(image).to(model_device(net))
     message, info = _decode(net, x, cells(x.shape[-2], x.shape[-1], password), cfg.bpp, password)
     return (message, info) if return_info else message
+
+
+# ----------------------------------------------------------------------------- as a Method
+
+class BlindMode(Method):
+    """Blind mode behind the interface of :mod:`helpers.method`: no key; ``hide`` and ``reveal``
+    take the ``password``; ``capacity_report`` measures the cover (:func:`blind_capacity_of`);
+    ``embed``/``extract`` put raw bits in every cell and read them with z = 0 (no code)."""
+
+    name, title, options, measures_capacity = "blind", "blind mode", ("password", "all_cells"), True
+
+    def __init__(self, model=None, checkpoint=None) -> None:
+        self._model, self.checkpoint = model, checkpoint
+
+    @property
+    def model(self) -> tuple[StegoINN, BlindConfig]:
+        if self._model is None:
+            self._model = load_blind_model(self.checkpoint)
+        return self._model
+
+    @property
+    def bpp(self) -> int:
+        return self.model[1].bpp
+
+    def set_bpp(self, bpp: int) -> None:
+        if bpp != self.bpp:
+            raise ValueError(f"--bpp {bpp}: the blind network was trained for {self.bpp} bpp; drop --bpp")
+
+    def capacity_note(self, height: int, width: int) -> str:
+        blind_capacity(height, width, self.bpp)  # too small a cover: its clear error before any measuring
+        return f"measuring what this {width} x {height} cover carries in blind mode ..."
+
+    def capacity_report(self, cover, password: str | None = None, **options):
+        cap = blind_capacity_of(cover, self.model, password=password)
+        if cap["nsym"] is None:
+            return 0, (f"this cover carries no blind-mode message exactly: even with the most parity its bit errors "
+                       f"defeat the code (from the size alone it would hold {cap['by_size']} bytes); use another "
+                       "cover or key mode")
+        return cap["capacity"], (
+            f"measured: a random message of that length, hidden in this cover and read back as a receiver would, "
+            f"came back exact with {cap['nsym']} Reed-Solomon parity bytes per block of 255 ({cap['raw_errors']} of "
+            f"{cap['raw_bits']} raw bits wrong before the code); {ecc.HEADER_BYTES} bytes go to the coded header; "
+            f"from the size alone, at the least parity: {cap['by_size']} bytes")
+
+    def hide(self, cover, message, filler_seed=None, password: str | None = None, all_cells: bool = False,
+             **options) -> Hidden:
+        stego, info = blind_hide(cover, message, self.model, password, filler_seed=filler_seed, all_cells=all_cells)
+        return Hidden(stego, None, info)
+
+    def reveal(self, stego, key=None, password: str | None = None, **options) -> bytes:
+        if key is not None:
+            raise ValueError("blind mode uses no key file; drop the key (or use key mode)")
+        return blind_reveal(stego, self.model, password)
+
+    def summary(self, hidden: Hidden, n_bytes: int):
+        info = hidden.info
+        return (f"hid {n_bytes} bytes in a {hidden.stego.width} x {hidden.stego.height} cover in blind mode (net "
+                f"capacity {info['capacity']} bytes with {info['nsym']} parity bytes per block; {info['cells']} of "
+                f"{info['of_cells']} cells changed, {100 * info['footprint']:.0f} % of the pixels; "
+                f"{info['raw_errors']} raw bit error(s) corrected in the self-check)", "")
+
+    def embed(self, covers, bits):
+        net, cfg = self.model
+        x = uint8_to_batch(covers).to(model_device(net))
+        return batch_to_uint8(torch.stack([_embed(net, c, cells(*c.shape[-2:]), b, cfg.bpp) for c, b in zip(x, bits)])), None
+
+    def extract(self, stegos, side=None, generator=None):
+        net, cfg = self.model
+        x = uint8_to_batch(stegos).to(model_device(net))
+        return np.stack([_bits(np.concatenate(_extract(net, s, cells(*s.shape[-2:]), cfg.bpp))) for s in x])

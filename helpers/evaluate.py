@@ -22,6 +22,11 @@ Methods (:data:`METHODS`):
 * ``hinet`` - the HiNet-style invertible network at 3 bpp (:class:`helpers.baselines.HiNetStyle`;
   a trained model or checkpoint must be given): z is **not** handed over, extraction draws it
   from a seeded Gaussian, and the revealed values are rounded to bits, as the paper did.
+* ``blind`` - blind mode's network (notebook 09) on raw bits in every cell, read with z = 0: its
+  raw bit error rate, before the Reed-Solomon code that makes a message exact.
+
+Each is a :class:`helpers.method.Method`: the harness draws bits, calls ``embed``, saves the PNG,
+calls ``extract``; it never looks at a method's name except to hand it its network (:data:`NETWORK`).
 """
 
 from __future__ import annotations
@@ -38,12 +43,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .baselines import load_baseline, lsb_hide, lsb_reveal, rehman_hide, rehman_reveal
+from .baselines import SHIPPED as SHIPPED_BASELINES, load_baseline
 from .data import DATA_DIR, ImageFolder, batch_to_uint8, uint8_to_batch
-from .inference import forward_tiled, input_layout, inverse_tiled
-from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from .method import Method, get_method
 from .metrics import psnr, ssim
-from .model import quantize_8bit
 
 # The paper's reported figures (Liu, Tang, Zheng 2022, Tables 1-4): (COCO-2017, Pascal VOC 2012).
 PAPER = {
@@ -56,13 +59,15 @@ PAPER = {
     "table4": {"inn-1bpp": (100.0, 100.0), "inn": (100.0, 99.48)},  # (w/ mapping, w/o mapping), RA %
 }
 NAMES = {"lsb": "LSB-1bit", "rehman": "Rehman et al. 2018", "hinet": "HiNet", "inn": "Ours (paper's INN)",
-         "inn-1bpp": "Ours, 1 bpp", "inn-nomap": "Ours, 3 bpp, w/o mapping", "inn-1bpp-nomap": "Ours, 1 bpp, w/o mapping"}
-METHODS = ("lsb", "rehman", "hinet", "inn", "inn-1bpp", "inn-nomap", "inn-1bpp-nomap")
+         "inn-1bpp": "Ours, 1 bpp", "inn-nomap": "Ours, 3 bpp, w/o mapping", "inn-1bpp-nomap": "Ours, 1 bpp, w/o mapping",
+         "blind": "Blind mode (raw bits, no code)"}
+METHODS = ("lsb", "rehman", "hinet", "inn", "inn-1bpp", "inn-nomap", "inn-1bpp-nomap", "blind")
+#: The network each method runs (the Evaluator's models; LSB and blind mode take none from it).
+NETWORK = {"rehman": "rehman", "hinet": "hinet", "inn": "inn", "inn-1bpp": "inn", "inn-nomap": "nomap",
+           "inn-1bpp-nomap": "nomap"}
 #: Networks trained for the comparison and shipped in ``data/checkpoints/`` (how: its README.md).
 #: The command line uses them by default; the Python API takes them explicitly.
-SHIPPED = {"rehman": DATA_DIR / "checkpoints" / "rehman.pt", "hinet": DATA_DIR / "checkpoints" / "hinet.pt",
-           "nomap": DATA_DIR / "checkpoints" / "paper_nomap.pt"}
-PLANNED = ()
+SHIPPED = {**SHIPPED_BASELINES, "nomap": DATA_DIR / "checkpoints" / "paper_nomap.pt"}
 
 
 def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
@@ -74,25 +79,16 @@ def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-def _to_uint8(t: torch.Tensor) -> np.ndarray:
-    """One image ``(3, H, W)`` -> uint8 ``(H, W, 3)`` (:func:`helpers.data.batch_to_uint8`)."""
-    return batch_to_uint8(t[None])[0]
-
-
-def _to_tensor(a: np.ndarray) -> torch.Tensor:
-    """uint8 ``(H, W, 3)`` -> one image ``(3, H, W)`` (:func:`helpers.data.uint8_to_batch`)."""
-    return uint8_to_batch(a[None])[0]
-
-
-def _require(model, kind: str) -> None:
+def _require(model, kind: str):
     if model is None:
         raise ValueError(f"method '{kind}' needs a trained model: helpers.baselines.train_{kind} (notebook 07), "
                          f"--{kind}-checkpoint, or the shipped {SHIPPED[kind]}")
+    return model
 
 
 @dataclass
 class Evaluator:
-    """Holds the networks the methods need (loaded once)."""
+    """Builds each method once (:func:`helpers.method.get_method`) with the networks it needs."""
 
     checkpoint: str | None = None
     nomap_checkpoint: str | None = None
@@ -101,73 +97,50 @@ class Evaluator:
     device: object = None  # where the networks run (default: the CPU)
 
     def __post_init__(self):
-        self._models = {}
+        self._models, self._methods = {}, {}
         self.device = torch.device(self.device or "cpu")
-        if isinstance(self.rehman, (str, Path)):
-            self.rehman = load_baseline(self.rehman, "rehman")
-        if isinstance(self.hinet, (str, Path)):
-            self.hinet = load_baseline(self.hinet, "hinet")
         for name in ("rehman", "hinet"):
-            if getattr(self, name) is not None and self.device.type != "cpu":
-                setattr(self, name, copy.deepcopy(getattr(self, name)).to(self.device))
+            model = getattr(self, name)
+            if isinstance(model, (str, Path)):
+                model = load_baseline(model, name)
+            if model is not None and self.device.type != "cpu":
+                model = copy.deepcopy(model).to(self.device)
+            setattr(self, name, model)
 
     def model(self, which: str = "inn"):
+        """The network ``which`` (:data:`NETWORK`): the paper's, the one retrained without mapping
+        (the paper's when none was given), or a baseline (an error when none was given)."""
         from .stego import load_model
 
+        if which in ("rehman", "hinet"):
+            return _require(getattr(self, which), which)
+        which = "nomap" if which == "nomap" and self.nomap_checkpoint else "inn"
         if which not in self._models:
-            path = self.nomap_checkpoint if which == "nomap" else self.checkpoint
-            model = load_model(path)
+            model = load_model(self.nomap_checkpoint if which == "nomap" else self.checkpoint)
             # the shipped network is cached and shared: move a copy
             self._models[which] = model if self.device.type == "cpu" else copy.deepcopy(model).to(self.device)
         return self._models[which]
 
+    def method(self, name: str) -> Method:
+        """The method ``name`` (:func:`helpers.method.get_method`) with this evaluator's network."""
+        if name not in METHODS:
+            raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
+        if name not in self._methods:
+            self._methods[name] = get_method(name, **({"model": self.model(NETWORK[name])} if name in NETWORK else {}))
+        return self._methods[name]
+
     def run(self, method: str, cover: torch.Tensor, seed: int) -> dict:
-        """One method on one cover ``(3, H, W)``: the metrics of its 8-bit, PNG-reloaded stego."""
+        """One method on one cover ``(3, H, W)``: random bits at its capacity, the 8-bit stego image
+        through a PNG round trip, extraction; the metrics."""
+        m = self.method(method)
         g = torch.Generator().manual_seed(seed)
-        _, h, w = cover.shape
-        cover_u8 = _to_uint8(cover)
-        if method == "lsb":
-            bits = torch.randint(0, 2, (h * w,), generator=g).numpy().astype(np.uint8)
-            stego_u8 = _png_round_trip(lsb_hide(cover_u8, bits))
-            bits_rev = lsb_reveal(stego_u8, bits.size)
-            bpp = 1
-        elif method == "rehman":
-            _require(self.rehman, "rehman")
-            bits_t = torch.randint(0, 2, (h, w), generator=g, dtype=torch.uint8)
-            stego_u8 = _png_round_trip(_to_uint8(rehman_hide(self.rehman, _to_tensor(cover_u8), bits_t)))
-            bits, bits_rev = bits_t.numpy().ravel(), rehman_reveal(self.rehman, _to_tensor(stego_u8)).numpy().ravel()
-            bpp = 1
-        elif method == "hinet":
-            _require(self.hinet, "hinet")
-            bits_t = torch.randint(0, 2, (1, 3, h, w), generator=g).float()
-            device = next(self.hinet.parameters()).device
-            with torch.no_grad():
-                stego, _ = self.hinet(_to_tensor(cover_u8)[None].to(device), bits_t.to(device))
-                stego_u8 = _png_round_trip(_to_uint8(stego[0].cpu()))
-                revealed = self.hinet.reveal(_to_tensor(stego_u8)[None].to(device), generator=g).cpu()  # z ~ N(0, 1)
-            bits, bits_rev = bits_t.numpy().ravel(), (revealed.clamp(0, 1) >= 0.5).numpy().ravel()
-            bpp = 3
-        elif method in ("inn", "inn-1bpp", "inn-nomap", "inn-1bpp-nomap"):
-            bpp = 1 if "1bpp" in method else 3
-            mapping = "nomap" not in method
-            model = self.model("nomap" if not mapping and self.nomap_checkpoint else "inn")
-            device = next(model.parameters()).device
-            plane = torch.randint(0, 2, (3, h, w), generator=g, dtype=torch.uint8)
-            if bpp == 1:
-                plane[1:] = 0
-            secret_map, turn = map_bits(plane) if mapping else (map_bits_plain(plane), None)
-            stego, z = forward_tiled(model, _to_tensor(cover_u8).to(device), secret_map.to(device), 256)
-            stego_u8 = _png_round_trip(_to_uint8(quantize_8bit(stego).cpu()))
-            secret_rev = inverse_tiled(model, _to_tensor(stego_u8).to(device), z, 256).cpu()
-            rev = unmap_bits(secret_rev, turn) if mapping else unmap_bits_plain(secret_rev)
-            bits, bits_rev = plane[: 1 if bpp == 1 else 3].numpy().ravel(), rev[: 1 if bpp == 1 else 3].numpy().ravel()
-        elif method in PLANNED:
-            raise NotImplementedError(f"method {method!r} is not implemented yet; available: {', '.join(METHODS)}")
-        else:
-            raise ValueError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
-        stego_t = _to_tensor(stego_u8)
-        cover_t = _to_tensor(cover_u8)
-        return {"psnr": psnr(cover_t, stego_t), "ssim": ssim(cover_t, stego_t), "bpp": bpp,
+        cover_u8 = batch_to_uint8(cover[None])
+        bits = torch.randint(0, 2, (1, m.raw_bits(*cover.shape[-2:])), generator=g, dtype=torch.uint8).numpy()
+        stego_u8, side = m.embed(cover_u8, bits)
+        stego_u8 = _png_round_trip(stego_u8[0])
+        bits_rev = m.extract(stego_u8[None], side, generator=g)
+        stego_t, cover_t = uint8_to_batch(stego_u8[None])[0], uint8_to_batch(cover_u8)[0]
+        return {"psnr": psnr(cover_t, stego_t), "ssim": ssim(cover_t, stego_t), "bpp": m.bpp,
                 "ra": float(np.mean(bits == bits_rev)), "stego": stego_u8}
 
 
@@ -181,8 +154,7 @@ def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_chec
 
     for m in methods:
         if m not in METHODS:
-            raise ValueError(f"method {m!r} is {'not implemented yet' if m in PLANNED else 'unknown'}; "
-                             f"available: {', '.join(METHODS)}")
+            raise ValueError(f"unknown method {m!r}; available: {', '.join(METHODS)}")
     for kind, model in (("rehman", rehman), ("hinet", hinet)):
         if kind in methods:
             _require(model, kind)
@@ -281,38 +253,16 @@ def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, 
     return write_results(rows, out, dataset, nomap_retrained=nomap_checkpoint is not None)
 
 
-@torch.no_grad()
 def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None, batch: int = 2) -> np.ndarray:
     """8-bit stego images ``(N, H, W, 3)`` uint8 of ``covers`` (same shape), each with fresh
-    random bits at the method's full capacity: what the steganalysis of notebook 08 looks at.
-    ``lsb``: 1 bpp; ``inn``: 3 bpp with the mapping module; ``rehman`` (1 bpp) and ``hinet``
-    (3 bpp): the shipped baselines (:data:`SHIPPED`) unless ``checkpoint`` names another. Networks
-    run their forward pass only, in batches of ``batch`` (2 is the fastest on a 2-core CPU: the
-    paper's network made 12 stego images in 7.4 s at batch 2, 10.6 s at batch 8)."""
+    random bits at the method's full capacity (any name of :data:`helpers.method.REGISTRY`): what
+    the steganalysis of notebook 08 looks at. The networks are the shipped ones unless
+    ``checkpoint`` names another. Only the embedding runs, in batches of ``batch`` (2 is the fastest
+    on a 2-core CPU: the paper's network made 12 stego images in 7.4 s at batch 2, 10.6 s at batch 8)."""
+    m = get_method(method, **({} if checkpoint is None else {"checkpoint": checkpoint}))
     covers = np.asarray(covers)
     rng = np.random.default_rng(seed)
-    n, h, w, _ = covers.shape
-    if method == "lsb":
-        return np.stack([lsb_hide(c, rng.integers(0, 2, h * w), seed=seed + i) for i, c in enumerate(covers)])
-    if method not in ("inn", "rehman", "hinet"):
-        raise ValueError(f"make_stegos knows 'lsb', 'inn', 'rehman' and 'hinet', got {method!r}")
-    from .stego import load_model
-
-    if method == "inn":
-        model = load_model(checkpoint)
-        fmt = input_layout(model)
-    else:
-        model, fmt = load_baseline(checkpoint or SHIPPED[method], method), (lambda x: x)
-    out = []
-    for i in range(0, n, batch):
-        x = uint8_to_batch(covers[i:i + batch])
-        bits = torch.from_numpy(rng.integers(0, 2, x.shape).astype(np.uint8))
-        if method == "inn":
-            secret_map, _ = map_bits(bits, batch=True)
-            stego, _ = model(fmt(x), fmt(secret_map))
-        elif method == "rehman":
-            stego = model.encoder(x, bits[:, :1].float())
-        else:
-            stego, _ = model(x, bits.float())
-        out.append(batch_to_uint8(stego))
-    return np.concatenate(out)
+    h, w = covers.shape[1:3]
+    return np.concatenate([m.embed(covers[i:i + batch], rng.integers(0, 2, (len(covers[i:i + batch]),
+                                                                             m.raw_bits(h, w)), dtype=np.uint8))[0]
+                           for i in range(0, len(covers), batch)])

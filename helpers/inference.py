@@ -61,20 +61,25 @@ def tiles(height: int, width: int, tile: int):
 
 @torch.inference_mode()
 def forward_tiled(model, cover: torch.Tensor, secret_map: torch.Tensor, tile: int):
-    """``model(cover, secret_map)`` on one image ``(3, H, W)``, tile by tile: ``(stego, z)``."""
+    """``model(cover, secret_map)`` on one image ``(3, H, W)`` or a batch ``(N, 3, H, W)``, tile by
+    tile: ``(stego, z)`` of the same shape."""
+    one = cover.dim() == 3
+    cover, secret_map = (cover[None], secret_map[None]) if one else (cover, secret_map)
     stego, z = torch.empty_like(cover), torch.empty_like(cover)
     fmt = input_layout(model)
     for ys, xs in tiles(cover.shape[-2], cover.shape[-1], tile):
-        s, zz = model(fmt(cover[None, :, ys, xs]), fmt(secret_map[None, :, ys, xs]))
-        stego[:, ys, xs], z[:, ys, xs] = s[0], zz[0]
-    return stego, z
+        stego[..., ys, xs], z[..., ys, xs] = model(fmt(cover[..., ys, xs]), fmt(secret_map[..., ys, xs]))
+    return (stego[0], z[0]) if one else (stego, z)
 
 
 @torch.inference_mode()
 def inverse_tiled(model, stego: torch.Tensor, z: torch.Tensor, tile: int) -> torch.Tensor:
-    """The secret map ``model.inverse(stego, z)`` gives for one image ``(3, H, W)``, tile by tile."""
+    """The secret map ``model.inverse(stego, z)`` gives for one image ``(3, H, W)`` or a batch
+    ``(N, 3, H, W)``, tile by tile."""
+    one = stego.dim() == 3
+    stego, z = (stego[None], z[None]) if one else (stego, z)
     secret_rev = torch.empty_like(stego)
     fmt = input_layout(model)
     for ys, xs in tiles(stego.shape[-2], stego.shape[-1], tile):
-        secret_rev[:, ys, xs] = model.inverse(fmt(stego[None, :, ys, xs]), fmt(z[None, :, ys, xs]))[1][0]
-    return secret_rev
+        secret_rev[..., ys, xs] = model.inverse(fmt(stego[..., ys, xs]), fmt(z[..., ys, xs]))[1]
+    return secret_rev[0] if one else secret_rev

@@ -19,11 +19,16 @@ API decides what fills them.
 from __future__ import annotations
 
 import secrets
+import struct
+import zlib
 
 import numpy as np
 
 BPP_CHOICES = (1, 3)
 CHANNELS = 3
+MAGIC = b"INNS"
+FRAME_VERSION = 1
+HEADER = struct.Struct(">4sBBII")  # magic, version, reserved, length, CRC-32 (14 bytes)
 
 
 class NoMessageError(ValueError):
@@ -126,3 +131,49 @@ def random_filler(n: int, filler_seed=None) -> bytes:
     if filler_seed is None:
         return secrets.token_bytes(n)
     return np.random.default_rng(filler_seed).bytes(n)
+
+
+class RevealError(NoMessageError):
+    """A framed message (key mode, notebook 06; the framed baselines of :mod:`helpers.method`) could not be
+    revealed exactly: wrong key, another model, an altered image, no message."""
+
+
+def frame(message: bytes) -> bytes:
+    """Header + message: ``magic "INNS" | version | reserved | length | CRC-32`` (14 bytes, :data:`HEADER`),
+    then the message (notebook 06; :mod:`helpers.stego` explains why each field is there)."""
+    message = bytes(message)
+    return HEADER.pack(MAGIC, FRAME_VERSION, 0, len(message), zlib.crc32(message)) + message
+
+
+NO_FRAME = ("no message found: this key does not belong to this stego image (a key of another image, or the image "
+            "was changed after hiding)")
+
+
+def unframe(data: bytes, no_frame: str = NO_FRAME) -> bytes:
+    """Inverse of :func:`frame` on revealed bytes (the frame and any filler after it); checks
+    magic, version, length and CRC-32, and raises :class:`RevealError` saying which failed
+    (``no_frame``: the message when there is no frame at all)."""
+    if len(data) < HEADER.size:
+        raise RevealError(f"only {len(data)} bytes revealed, fewer than the {HEADER.size}-byte header")
+    magic, version, _, length, crc = HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise RevealError(no_frame)
+    if version != FRAME_VERSION:
+        raise RevealError(f"message frame version {version} is not supported (this code reads {FRAME_VERSION})")
+    if length > len(data) - HEADER.size:
+        raise RevealError(f"the header claims {length} bytes but the image holds at most {len(data) - HEADER.size}: "
+                          "the stego image was changed after hiding")
+    message = data[HEADER.size:HEADER.size + length]
+    if zlib.crc32(message) != crc:
+        raise RevealError("the message is damaged (CRC-32 mismatch): the stego image was changed after hiding "
+                          "(edited, resized or saved lossily); nothing was revealed")
+    return message
+
+
+def as_message(message) -> bytes:
+    """A message as bytes: bytes as they are, text encoded as UTF-8; anything else is a TypeError."""
+    if isinstance(message, str):
+        return message.encode("utf-8")
+    if not isinstance(message, (bytes, bytearray, memoryview)):
+        raise TypeError(f"message must be bytes or str, got {type(message).__name__}")
+    return bytes(message)

@@ -45,8 +45,6 @@ cover is :data:`MIN_SIDE` pixels a side.
 from __future__ import annotations
 
 import hashlib
-import struct
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,18 +52,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .data import DATA_DIR, pil_to_tensor, tensor_to_pil
+from .data import DATA_DIR, batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
 from .files import write_atomic
-from .mapping import map_bits, unmap_bits
+from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
 from .images import MIN_SIDE, CoverConverted, check_side, open_cover, open_stego, save_png  # noqa: F401 (public API)
 from .inference import forward_tiled, inverse_tiled, load_once, model_device, prepare_for_inference
+from .method import Hidden, Method, image_size
 from .model import StegoINN, quantize_8bit
-from .payload import (CapacityError, NoMessageError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bytes,
-                      plane_to_bits, random_filler)
+from .payload import (FRAME_VERSION, HEADER, MAGIC, CapacityError, RevealError, as_message, bits_to_bytes,  # noqa: F401
+                      bits_to_plane, bytes_to_bits, capacity_bytes, frame, plane_to_bits, random_filler, unframe)
 
-MAGIC = b"INNS"
-FRAME_VERSION = 1
-HEADER = struct.Struct(">4sBBII")  # magic, version, reserved, length, CRC-32 (14 bytes)
 KEY_FORMAT = "inn-stego-key"
 KEY_VERSION = 1
 TILE = 256
@@ -74,41 +70,8 @@ THUMB_TOLERANCE = 8.0  # mean absolute difference of thumbnails, in 8-bit levels
 SHIPPED_CHECKPOINT = DATA_DIR / "checkpoints" / "paper.pt"
 
 
-class RevealError(NoMessageError):
-    """Key mode: no message could be revealed exactly (wrong key, other model, altered image)."""
-
-
 class KeyFileError(ValueError):
     """A key file that cannot be read (missing, truncated, corrupted, not a key)."""
-
-
-# ----------------------------------------------------------------------------- framing
-
-def frame(message: bytes) -> bytes:
-    """Header + message (see the module docstring)."""
-    message = bytes(message)
-    return HEADER.pack(MAGIC, FRAME_VERSION, 0, len(message), zlib.crc32(message)) + message
-
-
-def unframe(data: bytes) -> bytes:
-    """Inverse of :func:`frame` on revealed bytes (the frame and any filler after it); checks
-    magic, version, length and CRC-32, and raises :class:`RevealError` saying which failed."""
-    if len(data) < HEADER.size:
-        raise RevealError(f"only {len(data)} bytes revealed, fewer than the {HEADER.size}-byte header")
-    magic, version, _, length, crc = HEADER.unpack_from(data)
-    if magic != MAGIC:
-        raise RevealError("no message found: this key does not belong to this stego image (a key of another "
-                          "image, or the image was changed after hiding)")
-    if version != FRAME_VERSION:
-        raise RevealError(f"message frame version {version} is not supported (this code reads {FRAME_VERSION})")
-    if length > len(data) - HEADER.size:
-        raise RevealError(f"the header claims {length} bytes but the image holds at most {len(data) - HEADER.size}: "
-                          "the stego image was changed after hiding")
-    message = data[HEADER.size:HEADER.size + length]
-    if zlib.crc32(message) != crc:
-        raise RevealError("the message is damaged (CRC-32 mismatch): the stego image was changed after hiding "
-                          "(edited, resized or saved lossily); nothing was revealed")
-    return message
 
 
 def capacity(height: int, width: int, bpp: int = 3) -> int:
@@ -245,10 +208,7 @@ def hide_and_check(cover, message, model: StegoINN | None = None, bpp: int = 3, 
     The check *is* a reveal: the inverse network on the 8-bit stego image with the key's z, which
     is exactly what :func:`reveal` computes from the PNG (PNG is lossless). The stego dashboard uses
     it so that a new message costs one forward and one inverse pass instead of three."""
-    if isinstance(message, str):
-        message = message.encode("utf-8")
-    if not isinstance(message, (bytes, bytearray, memoryview)):
-        raise TypeError(f"message must be bytes or str, got {type(message).__name__}")
+    message = as_message(message)
     if bpp not in (1, 3):
         raise ValueError(f"bpp must be 1 or 3, got {bpp!r}")
     model = model if model is not None else load_model()
@@ -319,3 +279,66 @@ def _corrected_message(bits: np.ndarray, key: Key) -> bytes:
     bits = bits.copy()
     bits[key.corrections] ^= 1
     return unframe(bits_to_bytes(bits[:bits.size // 8 * 8]))
+
+
+# ----------------------------------------------------------------------------- as a Method
+
+class KeyMode(Method):
+    """The paper's scheme behind the interface of :mod:`helpers.method`: ``hide`` returns the
+    :class:`Key`, ``reveal`` needs it; ``embed``/``extract`` hand z and the flip flags over as the
+    side information (``mapping=False``: Table 4's ablation, bits {0, 1} read at 0.5)."""
+
+    name, title, needs_key = "key", "key mode", True
+
+    def __init__(self, model: StegoINN | None = None, checkpoint=None, bpp: int = 3, mapping: bool = True,
+                 tile: int = TILE) -> None:
+        self._model, self.checkpoint, self.mapping, self.tile = model, checkpoint, mapping, tile
+        self.set_bpp(bpp)
+
+    @property
+    def model(self) -> StegoINN:
+        if self._model is None:
+            self._model = load_model(self.checkpoint)
+        return self._model
+
+    bpp_choices = (1, 3)
+
+    def set_bpp(self, bpp: int) -> None:
+        if bpp not in (1, 3):
+            raise ValueError(f"bpp must be 1 or 3, got {bpp!r}")
+        self.bpp = bpp
+
+    def capacity_report(self, cover, **options):
+        h, w = image_size(cover)
+        return capacity(h, w, self.bpp), (f"a {w} x {h} cover holds {self.bpp} x {w} x {h} bits = "
+                                          f"{capacity_bytes(h, w, self.bpp)} bytes at {self.bpp} bpp, of which "
+                                          f"{HEADER.size} go to the header (magic, version, length, CRC-32)")
+
+    def hide(self, cover, message, filler_seed=None, **options) -> Hidden:
+        stego, key, check = hide_and_check(cover, message, self.model, self.bpp, filler_seed, self.tile)
+        return Hidden(stego, key, check)
+
+    def reveal(self, stego, key=None, check_image: bool = True, **options) -> bytes:
+        if key is None:
+            raise ValueError("key mode needs the key file written by hide")
+        return reveal(stego, key, self.model, check_image)
+
+    def summary(self, hidden: Hidden, n_bytes: int):
+        key = hidden.key
+        return (f"hid {n_bytes} bytes in a {key.width} x {key.height} cover at {key.bpp} bpp (capacity "
+                f"{capacity(key.height, key.width, key.bpp)} bytes)",
+                f"; {key.corrections.size} bit(s) corrected through the key" if key.corrections.size else "")
+
+    def embed(self, covers, bits):
+        n, h, w, _ = covers.shape
+        planes = torch.from_numpy(np.stack([bits_to_plane(b, h, w, self.bpp) for b in bits]))
+        secret_map, turn = map_bits(planes, batch=True) if self.mapping else (map_bits_plain(planes), None)
+        device = model_device(self.model)
+        stego, z = forward_tiled(self.model, uint8_to_batch(covers).to(device), secret_map.to(device), self.tile)
+        return batch_to_uint8(stego), (z, turn)
+
+    def extract(self, stegos, side=None, generator=None):
+        z, turn = side
+        secret_rev = inverse_tiled(self.model, uint8_to_batch(stegos).to(z.device), z, self.tile).cpu()
+        planes = unmap_bits(secret_rev, turn) if self.mapping else unmap_bits_plain(secret_rev)
+        return np.stack([plane_to_bits(p, self.bpp) for p in planes.numpy()])

@@ -30,6 +30,7 @@ from torch import nn
 from .coupling import AffineCouplingBlock
 from .data import list_samples, load_image
 from .mapping import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from .method import get_method
 from .payload import CapacityError, bytes_to_bits
 from .viz import residual, show_image
 
@@ -119,20 +120,13 @@ def _hidden(photo: str, message: str, bpp: int, mode: str):
 
     path = next(p for p in list_samples() if p.stem == photo)
     start = time.perf_counter()
-    if mode == "key":
-        from .stego import hide_and_check
-
-        # hide's own check is the reveal (the same inverse pass on the same 8-bit stego and z):
-        # one forward and one inverse pass instead of three (tests/test_stego.py goes via PNG)
-        stego, _, check = hide_and_check(path, message.encode(), bpp=bpp, filler_seed=0)
-        revealed, ra = check["message"], check["raw_ra"]
-    elif mode == "blind":
-        from .blind import blind_hide, blind_reveal
-
-        stego, info = blind_hide(path, message.encode(), filler_seed=0)
-        revealed, ra = blind_reveal(stego), 1 - info["raw_errors"] / info["raw_bits"]
-    else:
-        raise ValueError(f"mode must be key or blind, got {mode!r}")
+    method = get_method(mode)
+    method.set_bpp(bpp)
+    hidden = method.hide(path, message.encode(), filler_seed=0)
+    # key mode's hide reveals its own stego image (the same inverse pass on the same 8-bit stego and
+    # z): one forward and one inverse pass instead of three (tests/test_stego.py goes via PNG)
+    revealed = hidden.info.get("message") or method.reveal(hidden.stego, hidden.key)
+    stego, ra = hidden.stego, hidden.info["raw_ra"]
     cover = load_image(path)
     stego_t = pil_to_tensor(stego)
     return {"cover": cover, "stego": stego_t, "psnr": psnr(cover, stego_t), "ssim": ssim(cover, stego_t),
@@ -149,7 +143,7 @@ def stego_demo(photo: str | None = None, message: str = "Meet at dawn.", bpp: in
     before any correction (the paper's recovery accuracy; key mode then flips the bits the key
     lists, blind mode corrects them with its Reed-Solomon code, so the message is exact either way)."""
     photo = photo or list_samples()[0].stem
-    result = dict(_hidden(photo, message, bpp if mode == "key" else 1, mode))
+    result = dict(_hidden(photo, message, bpp if bpp in get_method(mode).bpp_choices else 1, mode))
     result["residual"] = residual(result["stego"], result["cover"], magnify)
     result["magnify"] = magnify
     return result
