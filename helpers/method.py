@@ -22,12 +22,12 @@ The command line, the evaluation harness, the steganalysis sets and the dashboar
 by name with :func:`get_method`; none tests a method's name. Adding a method is one subclass and
 one :data:`REGISTRY` line::
 
-    class Parity(Method):                        # hides in the parity of the green channel
+    class GreenParity(Method):                   # the LSB of the green channel (README: in full)
         name, title, bpp = "parity", "green parity", 1
         def embed(self, covers, bits): ...
         def extract(self, stegos, side=None, generator=None): ...
 
-    REGISTRY["parity"] = ("my_package.parity", "Parity", {})     # a module of helpers: ".name"
+    REGISTRY["parity"] = ("my_package.parity", "GreenParity", {})  # a module of helpers: ".name"
 """
 
 from __future__ import annotations
