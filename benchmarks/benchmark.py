@@ -5,7 +5,7 @@
 
 1. Forward + inverse latency per image: the straightforward eager version (the coupling block of
    notebook 01 written out and stacked eight times, NCHW, ``torch.no_grad``, as HiNet's reference
-   code runs) against ``helpers.inference.prepare_for_inference`` (channels-last memory layout and
+   code runs) against ``helpers.plumbing.inference.prepare_for_inference`` (channels-last memory layout and
    ``torch.inference_mode``); the outputs must agree to 1e-5.
 2. Training throughput (images/s) and peak memory of one training step of the paper's loss
    (forward, straight-through 8-bit rounding, inverse, backward, Adam) for several batch sizes.
@@ -24,8 +24,8 @@ import time
 import torch
 
 from helpers import StegoINN
-from helpers.inference import prepare_for_inference
-from helpers.train import EagerTrainStep, GraphedTrainStep, TrainConfig, TrainStep, make_optimizer
+from helpers.plumbing.inference import prepare_for_inference
+from helpers.training.train import EagerTrainStep, GraphedTrainStep, TrainConfig, TrainStep, make_optimizer
 
 
 def plain_forward_inverse(model: StegoINN, cover, secret):
@@ -158,8 +158,8 @@ def bench_steganalysis(repeats: int = 20) -> dict:
     import numpy as np
     from PIL import Image
 
-    from helpers.data import list_samples
-    from helpers.steganalysis import estimate
+    from helpers.data.photos import list_samples
+    from helpers.evaluation.statistical import estimate
 
     image = np.asarray(Image.open(list_samples()[0]).convert("RGB"))
     t = timed(lambda: estimate(image), repeats, lambda: None)

@@ -1,15 +1,15 @@
 """Blind mode on photos of sources no network of this project was trained on: the corpus of
-``helpers.corpus`` (photographs and photographic textures from Debian packages; build it first with
-``python -m helpers.corpus``). Per source: random 128 x 128 and 256 x 256 crops and one odd size,
+``helpers.data.corpus`` (photographs and photographic textures from Debian packages; build it first with
+``python -m helpers.data.corpus``). Per source: random 128 x 128 and 256 x 256 crops and one odd size,
 a random message of a net ``--payload`` bits per pixel hidden with a password, saved as PNG and
-revealed; then what ``capacity --mode blind`` reports for that crop (:func:`helpers.blind.blind_capacity_of`)
+revealed; then what ``capacity --mode blind`` reports for that crop (:func:`helpers.methods.blind_mode.blind_capacity_of`)
 and whether a message of exactly that many bytes hides and reveals. Prints per source the exact
 count (and refusals: hide's self-check said no), PSNR min / median, the raw bit error rate before
 the Reed-Solomon code (random bits in every cell), the measured capacity and its check, then the
-totals. By default only the corpus's held-out sources (``helpers.corpus.split_corpus``): the other
+totals. By default only the corpus's held-out sources (``helpers.data.corpus.split_corpus``): the other
 half may be trained on (``benchmarks/train_models.py blind --corpus``).
 
-    python -m helpers.corpus && python benchmarks/blind_heldout.py                 # shipped blind.pt, 0.5 bpp
+    python -m helpers.data.corpus && python benchmarks/blind_heldout.py                 # shipped blind.pt, 0.5 bpp
     python benchmarks/blind_heldout.py --checkpoint other.pt --payload 0.25 --csv out.csv
     python benchmarks/blind_heldout.py --sources all     # every source (for a network trained on none of them)
 
@@ -33,12 +33,13 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.blind import (blind_capacity, blind_capacity_of, blind_hide, blind_reveal, load_blind_model,  # noqa: E402
+from helpers.methods.blind_mode import (blind_capacity, blind_capacity_of, blind_hide, blind_reveal,  # noqa: E402
                            raw_bit_error_rate)
-from helpers.corpus import corpus_dir, read_manifest, scaled_down, split_corpus  # noqa: E402
-from helpers.data import pil_to_tensor  # noqa: E402
-from helpers.ecc import BlindRevealError  # noqa: E402
-from helpers.metrics import psnr  # noqa: E402
+from helpers.data.corpus import corpus_dir, read_manifest, scaled_down, split_corpus  # noqa: E402
+from helpers.data.photos import pil_to_tensor  # noqa: E402
+from helpers.coding.blind_code import BlindRevealError  # noqa: E402
+from helpers.evaluation.metrics import psnr  # noqa: E402
+from helpers.plumbing.inference import load_network  # noqa: E402
 
 SIZES = ((128, 128), (128, 128), (256, 256), (201, 149))  # (width, height): two small, one large, one odd
 
@@ -90,7 +91,7 @@ def main(argv=None) -> int:
     sources = read_manifest(folder)
     if a.sources == "heldout":
         sources = split_corpus(sources)[1]
-    model = load_blind_model(a.checkpoint)
+    model = load_network(a.checkpoint, "blind")
     rows = []
     print(f"{'source':<22}{'crops':>6}{'exact':>7}{'refused':>8}{'WRONG':>6}{'PSNR min':>9}{'median':>8}"
           f"{'raw BER':>10}{'hide s':>8}{'reveal s':>9}{'cap bpp':>8}{'cap ok':>7}", flush=True)

@@ -24,9 +24,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.blind import blind_capacity, blind_hide, blind_reveal, load_blind_model  # noqa: E402
-from helpers.data import SAMPLES_DIR, load_image, pil_to_tensor  # noqa: E402
-from helpers.metrics import psnr  # noqa: E402
+from helpers.methods.blind_mode import blind_capacity, blind_hide, blind_reveal  # noqa: E402
+from helpers.data.photos import SAMPLES_DIR, load_image, pil_to_tensor  # noqa: E402
+from helpers.evaluation.metrics import psnr  # noqa: E402
+from helpers.plumbing.inference import load_network  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     p.add_argument("--nsym", type=int, help="parity bytes per block (default: hide's choice)")
     p.add_argument("--held-out", default="coffee,rocket", help="sources the network was not trained on")
     a = p.parse_args(argv)
-    model = load_blind_model(a.checkpoint)
+    model = load_network(a.checkpoint, "blind")
     held_out = set(a.held_out.split(","))
     with open(SAMPLES_DIR / "manifest.csv") as f:
         rows = [r for r in csv.DictReader(f) if r["width"] == "128" and r["height"] == "128"]

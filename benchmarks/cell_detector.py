@@ -3,7 +3,7 @@
 Blind mode (notebook 09) writes a message into the fewest 32 x 32 cells that hold it and leaves the
 rest of the image exactly the cover's; ``all_cells=True`` spreads it, with random filler, over every
 cell. A detector that looks at the whole image averages a few changed cells away; one that looks at
-cells need not. Two XuNet-style detectors (``helpers.detectors``), each trained on the pairs of the
+cells need not. Two XuNet-style detectors (``helpers.evaluation.learned``), each trained on the pairs of the
 training photos and scored on the held-out photos (coffee, rocket: never seen by the detectors or
 by the blind network):
 
@@ -33,11 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from helpers.blind import _crops, blind_hide, cells, load_blind_model  # noqa: E402
-from helpers.data import list_samples, load_image, pil_to_tensor  # noqa: E402
-from helpers.detectors import detection_scores, split_by_source, train_detector  # noqa: E402
-from helpers.metrics import psnr  # noqa: E402
-from helpers.steganalysis import auc  # noqa: E402
+from helpers.methods.blind_mode import _crops, blind_hide, cells  # noqa: E402
+from helpers.data.photos import list_samples, load_image, pil_to_tensor  # noqa: E402
+from helpers.evaluation.learned import detection_scores, split_by_source, train_detector  # noqa: E402
+from helpers.evaluation.metrics import psnr  # noqa: E402
+from helpers.evaluation.statistical import auc  # noqa: E402
+from helpers.plumbing.inference import load_network  # noqa: E402
 
 HELD_OUT = ["coffee", "rocket"]
 
@@ -58,7 +59,7 @@ def main() -> int:
     train_files = set(train_files)
     is_train = np.array([f in train_files for f in files])
     covers = torch.stack([load_image(p) for p in files])
-    model = load_blind_model()
+    model = load_network(kind="blind")
     grid = cells(128, 128)  # every cell, in the order hide uses without a password
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {is_train.sum()} training pairs, "
           f"{(~is_train).sum()} held-out pairs; detectors: {a.steps} steps each\n")

@@ -38,7 +38,7 @@ for f in rehman hinet blind; do echo "-- $f"; tail -n 30 /tmp/res/$f.log | grep 
 
 $PY - <<'PYEOF'
 import os
-from helpers.train import export_checkpoint, load_checkpoint
+from helpers.training.train import export_checkpoint, load_checkpoint
 state = load_checkpoint("/tmp/nomap/last.pt")
 notes = (f"GPU run without the mapping module: {state['epoch'] + 1} epochs x 500 steps at batch 2 on the bundled "
          f"photos (held-out sources coffee,rocket), {sum(state['history']['seconds']):.0f} s of training")

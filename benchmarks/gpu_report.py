@@ -2,7 +2,7 @@
 
     python benchmarks/gpu_report.py CHECKPOINT --held-out coffee,rocket --json report.json
 
-1. ``helpers.train.evaluate`` on the bundled 128 x 128 crops, split into photos held out of
+1. ``helpers.training.train.evaluate`` on the bundled 128 x 128 crops, split into photos held out of
    training (``--held-out`` names their sources in ``data/samples/manifest.csv``) and photos seen.
 2. CPU/GPU agreement: the same weights and inputs on both; how far the float stego images are
    apart, how many 8-bit values differ, and whether a stego image + z made on one device reveals
@@ -19,10 +19,11 @@ import sys
 
 import torch
 
-from helpers.data import SAMPLES_DIR, ImageFolder
-from helpers.mapping import map_bits, unmap_bits
-from helpers.model import quantize_8bit
-from helpers.train import evaluate, model_from_checkpoint
+from helpers.data.photos import SAMPLES_DIR, ImageFolder
+from helpers.coding.mapping import map_bits, unmap_bits
+from helpers.network.model import quantize_8bit
+from helpers.training.train import evaluate
+from helpers.plumbing.inference import load_network
 
 
 def summary(values):
@@ -41,7 +42,7 @@ def main(argv=None) -> int:
     split = {"held_out": [r["file"] for r in rows if r["source"] in held],
              "seen": [r["file"] for r in rows if r["source"] not in held]}
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = model_from_checkpoint(a.checkpoint, map_location=device).to(device)
+    model = load_network(a.checkpoint, fresh=True).model.to(device)
     report = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu", "torch": torch.__version__}
     for name, files in split.items():
         r = evaluate(model, ImageFolder(SAMPLES_DIR, size=128, files=files), bpp=3, device=device)
@@ -51,7 +52,7 @@ def main(argv=None) -> int:
               f"RA {report[name]['ra']['mean']:.6%}, lossless {report[name]['lossless_images']}/{len(files)}, "
               f"values changed {report[name]['changed']['mean']:.1%}")
     if device.type == "cuda":
-        cpu_model = model_from_checkpoint(a.checkpoint)
+        cpu_model = load_network(a.checkpoint, fresh=True).model
         images = ImageFolder(SAMPLES_DIR, size=128, files=split["held_out"])
         cover = torch.stack([images[i] for i in range(len(images))])
         bits = torch.randint(0, 2, cover.shape, generator=torch.Generator().manual_seed(7), dtype=torch.uint8)

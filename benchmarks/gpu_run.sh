@@ -35,7 +35,7 @@ echo "training stopped after $(( $(date +%s) - start )) s"
 echo "== report"
 $PY - <<'PYEOF'
 import os
-from helpers.train import export_checkpoint, load_checkpoint
+from helpers.training.train import export_checkpoint, load_checkpoint
 state = load_checkpoint("/tmp/run/last.pt")
 h = state["history"]
 notes = (f"GPU run: {state['epoch'] + 1} epochs x 500 steps at batch 2 on the bundled photos (held-out sources "

@@ -63,7 +63,7 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         for size in (int(s) for s in a.sizes.split(",")):
             cover = make_cover(size, tmp)
-            from helpers.stego import capacity
+            from helpers.methods.key_mode import capacity
 
             message = tmp / "message.bin"
             message.write_bytes(np.random.default_rng(0).bytes(capacity(size, size, a.bpp)))

@@ -1,6 +1,6 @@
 """Link the bundled photos (all but the held-out sources, at least 128 x 128) repeatedly into a
 folder of N files, so that one epoch over it is as long as one over the 1000-image COCO subset
-(:func:`helpers.data.bundled_training_set`; notebook 05 makes the same folder).
+(:func:`helpers.data.photos.bundled_training_set`; notebook 05 makes the same folder).
 
     python benchmarks/link_training_set.py /tmp/train1000 --held-out coffee,rocket --n 1000
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.data import SHIPPED_HELD_OUT, bundled_training_set  # noqa: E402
+from helpers.data.photos import SHIPPED_HELD_OUT, bundled_training_set  # noqa: E402
 
 
 def main(argv=None) -> int:

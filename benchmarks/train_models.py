@@ -26,7 +26,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.data import SAMPLES_DIR, ImageFolder, pick_device  # noqa: E402
+from helpers.data.photos import SAMPLES_DIR, ImageFolder, pick_device  # noqa: E402
+from helpers.plumbing.files import load_weights  # noqa: E402
+from helpers.plumbing.inference import load_network  # noqa: E402
 
 
 def split(held_out: set[str], crop: int):
@@ -60,8 +62,8 @@ def main(argv=None) -> int:
                         "so a long CPU run can be watched and survives an interruption")
     p.add_argument("--held-out", default="coffee,rocket")
     p.add_argument("--corpus", action="store_true",
-                   help="also train on the corpus's training sources (helpers.corpus.split_corpus; build the corpus "
-                        "first with  python -m helpers.corpus), scaled to 256 and 512 pixels on the short side")
+                   help="also train on the corpus's training sources (helpers.data.corpus.split_corpus; build the corpus "
+                        "first with  python -m helpers.data.corpus), scaled to 256 and 512 pixels on the short side")
     p.add_argument("--out", required=True)
     p.add_argument("--json")
     a = p.parse_args(argv)
@@ -70,11 +72,11 @@ def main(argv=None) -> int:
     train_files, seen, held = split(held_out, a.crop)
     data_note = f"the bundled photos (held-out sources {a.held_out})"
     if a.corpus:
-        from helpers.corpus import training_images
+        from helpers.data.corpus import training_images
 
         extra = training_images()
         train_files += [str(f) for f in extra]
-        data_note += (f" and {len(extra)} scaled copies of the corpus's training sources (helpers.corpus.split_corpus; "
+        data_note += (f" and {len(extra)} scaled copies of the corpus's training sources (helpers.data.corpus.split_corpus; "
                       "its held-out sources never seen)")
     images = ImageFolder(SAMPLES_DIR, size=a.crop, train=True, files=train_files)
     start = time.perf_counter()
@@ -82,12 +84,12 @@ def main(argv=None) -> int:
               "torch": torch.__version__, "crop": a.crop, "batch": a.batch, "train_files": len(train_files),
               "held_out_sources": sorted(held_out)}
     if a.which == "blind":
-        from helpers.blind import BlindConfig, load_blind, raw_bit_error_rate, save_blind, train_blind
+        from helpers.methods.blind_mode import BlindConfig, raw_bit_error_rate, save_blind, train_blind
 
         init, before = None, None
         if a.init:
-            init, old_cfg, state = load_blind(a.init)
-            before = state["notes"]
+            init, old_cfg = load_network(a.init, "blind", fresh=True)
+            before = load_weights(a.init, "inn-stego-blind", "blind-mode checkpoint")["notes"]
         # a continued run keeps its checkpoint's settings (alpha, lr, ...) unless told otherwise
         cfg = dataclasses.replace(old_cfg if a.init else BlindConfig(), crop=a.crop, batch_size=a.batch,
                                   **({"lr": a.lr} if a.lr else {}), **({"alpha": a.alpha} if a.alpha else {}))
@@ -121,13 +123,13 @@ def main(argv=None) -> int:
         notes = describe(steps, seconds)
         save_blind(model.cpu(), cfg, a.out, notes=notes, extra={"held_out": report["held_out"]})
     else:
-        from helpers.baselines import load_baseline, save_baseline, train_hinet, train_rehman
-        from helpers.evaluate import evaluate_methods
+        from helpers.methods.baselines import save_baseline, train_hinet, train_rehman
+        from helpers.evaluation.harness import evaluate_methods
 
         kw = {"lr": a.lr} if a.lr else {}
         trainer = train_rehman if a.which == "rehman" else train_hinet
         if a.init:
-            kw["init"] = load_baseline(a.init, a.which)
+            kw["init"] = load_network(a.init, a.which, fresh=True).model
         model = trainer(images, steps=a.steps, batch_size=a.batch, device=device, time_limit=a.seconds, **kw)
         seconds = time.perf_counter() - start
         for name, files in (("held_out", held), ("seen", seen)):

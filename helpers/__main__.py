@@ -30,7 +30,7 @@ HELP = {
     "mapping": "use the mapping module (Algorithm 1)", "lr": "Adam learning rate",
     "weight_decay": "Adam weight decay", "lr_step_epochs": "halve the learning rate every N epochs",
     "lr_gamma": "factor of each learning-rate step", "grad_clip": "clip gradients to this global norm",
-    "seed": "random seed", "amp": "bfloat16 mixed precision on CUDA (faster; may cap PSNR, see helpers/train.py)",
+    "seed": "random seed", "amp": "bfloat16 mixed precision on CUDA (faster; may cap PSNR, see helpers/training/train.py)",
     "max_steps_per_epoch": "stop each epoch after N steps (0: all)", "limit_images": "use the first N images (0: all)",
 }
 
@@ -47,7 +47,7 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .train import config_fields
+    from helpers.training.train import config_fields
 
     parser = _Parser(prog="python -m helpers", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -138,9 +138,9 @@ def _mode_arguments(p) -> None:
 
 
 def _method(args):
-    """The method of --mode (:func:`helpers.method.get_method`) with --checkpoint; the flags it does
+    """The method of --mode (:func:`helpers.methods.base.get_method`) with --checkpoint; the flags it does
     not take (and a missing --key where it needs one) are usage errors, found before any file is read."""
-    from .method import get_method
+    from helpers.methods.base import get_method
 
     method = get_method(args.mode, **({"checkpoint": args.checkpoint} if args.checkpoint else {}))
     key = getattr(args, "key", None)
@@ -190,8 +190,8 @@ def _check_outputs(outputs: dict, inputs: dict, force: bool) -> None:
 
 
 def _hide(args) -> int:
-    from .files import write_all_or_none
-    from .images import LOSSY_EXTENSIONS, write_png
+    from helpers.plumbing.files import write_all_or_none
+    from helpers.plumbing.images import LOSSY_EXTENSIONS, write_png
 
     method = _method(args)
     out = Path(args.out)
@@ -229,7 +229,7 @@ def _hide(args) -> int:
 
 
 def _reveal(args) -> int:
-    from .files import write_atomic
+    from helpers.plumbing.files import write_atomic
 
     method = _method(args)
     if args.out is not None:
@@ -248,7 +248,7 @@ def _reveal(args) -> int:
 def _capacity(args) -> int:
     from PIL import Image
 
-    from .data import UNREADABLE
+    from helpers.data.photos import UNREADABLE
 
     path = Path(args.cover)
     if not path.is_file():
@@ -273,8 +273,8 @@ def _capacity(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .data import pick_device
-    from .evaluate import METHODS, SHIPPED, evaluate_folder
+    from helpers.data.photos import pick_device
+    from helpers.evaluation.harness import METHODS, SHIPPED, evaluate_folder
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     for m in methods:
@@ -286,7 +286,7 @@ def _evaluate(args) -> int:
         if kind in methods and not getattr(args, f"{kind}_checkpoint"):
             if not SHIPPED[kind].is_file():
                 raise UsageError(f"--methods {kind} needs {flag} (none is shipped in {SHIPPED[kind].parent}; "
-                                 f"train one with helpers.baselines.train_{kind})")
+                                 f"train one with helpers.methods.baselines.train_{kind})")
             setattr(args, f"{kind}_checkpoint", str(SHIPPED[kind]))
     if args.nomap_checkpoint is None and SHIPPED["nomap"].is_file() and any("nomap" in m for m in methods):
         args.nomap_checkpoint = str(SHIPPED["nomap"])
@@ -312,7 +312,7 @@ def main(argv=None) -> int:
         if args.command == "evaluate":
             return _evaluate(args)
         if args.command == "train":
-            from .train import TrainConfig, config_fields, train
+            from helpers.training.train import TrainConfig, config_fields, train
 
             cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in config_fields()})
             result = train(cfg, resume=not args.no_resume, progress=not args.quiet)

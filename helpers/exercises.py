@@ -23,9 +23,9 @@ def _verdict(answer, right: bool, what: str, hint: str) -> bool | None:
 
 
 def check_parameter_count(answer, growth: int = 32, n_layers: int = 5, n_blocks: int = 8) -> bool | None:
-    """Notebook 02, exercise 1: the number of parameters of :class:`helpers.model.StegoINN` with
+    """Notebook 02, exercise 1: the number of parameters of :class:`helpers.network.model.StegoINN` with
     these dense-block settings (the network is built and its parameters counted)."""
-    from .model import StegoINN
+    from helpers.network.model import StegoINN
 
     true = sum(p.numel() for p in StegoINN(n_blocks=n_blocks, growth=growth, n_layers=n_layers).parameters())
     return _verdict(answer, answer == true,
@@ -51,9 +51,9 @@ def uniform_noise_edge(margin: float) -> float:
 
 def check_uniform_noise_edge(sigma_mapped, sigma_plain, tol: float = 0.01) -> bool | None:
     """Notebook 03, exercise 4: the noise level (standard deviation) at which uniform noise starts
-    to cause errors, with mapping (margin :data:`~helpers.mapping.T_MAPPED`) and without (margin
-    1 - :data:`~helpers.mapping.T_PLAIN`)."""
-    from .mapping import T_MAPPED, T_PLAIN
+    to cause errors, with mapping (margin :data:`~helpers.coding.mapping.T_MAPPED`) and without (margin
+    1 - :data:`~helpers.coding.mapping.T_PLAIN`)."""
+    from helpers.coding.mapping import T_MAPPED, T_PLAIN
 
     if sigma_mapped is None or sigma_plain is None:
         return _verdict(None, False, "two standard deviations (with mapping, without)", "")
@@ -72,8 +72,8 @@ def expected_seed_overlap(n_list: int = 5000, n_train: int = 1000) -> float:
 def check_seed_overlap(answer, n_list: int = 5000, n_train: int = 1000) -> bool | None:
     """Notebook 04, exercise 1: how many of the 1,000 training images of val2017's 5,000 stay the
     same when the seed changes (the expectation; within 10 % counts as right). Also prints what
-    :func:`helpers.datasets.choose_subset` gives for seeds 2022 and 2023 on a list of that length."""
-    from .datasets import choose_subset
+    :func:`helpers.data.subsets.choose_subset` gives for seeds 2022 and 2023 on a list of that length."""
+    from helpers.data.subsets import choose_subset
 
     true = expected_seed_overlap(n_list, n_train)
     result = _verdict(answer, answer is not None and abs(answer - true) <= 0.1 * true,
@@ -99,7 +99,7 @@ def check_log_det_bound(clamp, answer, size: int = 64) -> bool | None:
 def mapping_noise_edges(step: float = 0.02, target: float = 0.99) -> tuple[float, float]:
     """The first noise level of the mapping explorer's slider (steps of ``step``) at which RA of
     the random payload falls below ``target``: with mapping (t = 0.25) and without (t = 0.5)."""
-    from .widgets import mapping_demo
+    from helpers.widgets import mapping_demo
 
     levels = np.round(np.arange(0, 0.5 + step / 2, step), 4)
     edges = []

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import torch
 
-from .stego import SHIPPED_CHECKPOINT as SHIPPED_PAPER  # data/checkpoints/paper.pt
+from helpers.plumbing.inference import shipped
+
+SHIPPED_PAPER = shipped("paper")  # data/checkpoints/paper.pt
 
 MODES = ("auto", "fast", "full")
 FAST_ENV = "INN_STEGO_FAST"

@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .coupling import AffineCouplingBlock
-from .data import list_samples, load_image
-from .mapping import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
-from .method import get_method
-from .payload import CapacityError, bytes_to_bits
-from .viz import residual, show_image
+from helpers.network.coupling import AffineCouplingBlock
+from helpers.data.photos import list_samples, load_image
+from helpers.coding.mapping import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from helpers.methods.base import get_method
+from helpers.coding.payload import CapacityError, bytes_to_bits
+from helpers.viz import residual, show_image
 
 AUDIENCE_ERRORS = (CapacityError,)  # shown on the dashboard as part of the lesson; anything else is a bug
 
@@ -115,8 +115,8 @@ def mapping_demo(kind: str = "text", t: float = T_MAPPED, noise: float = 0.1, ma
 @functools.lru_cache(maxsize=8)
 def _hidden(photo: str, message: str, bpp: int, mode: str):
     """The expensive part of :func:`stego_demo` (cached: moving only the magnification is instant)."""
-    from .metrics import psnr, ssim
-    from .data import pil_to_tensor
+    from helpers.evaluation.metrics import psnr, ssim
+    from helpers.data.photos import pil_to_tensor
 
     path = next(p for p in list_samples() if p.stem == photo)
     start = time.perf_counter()
@@ -153,8 +153,8 @@ def stego_demo(photo: str | None = None, message: str = "Meet at dawn.", bpp: in
 def _steganalysis_sets(n: int):
     from PIL import Image
 
-    from .evaluate import make_stegos
-    from .steganalysis import estimate
+    from helpers.evaluation.harness import make_stegos
+    from helpers.evaluation.statistical import estimate
 
     covers = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in list_samples()[:: max(1, 55 // n)][:n]])
     inn = _kept(covers, lambda: make_stegos("inn", covers, seed=1))
@@ -169,7 +169,7 @@ def _kept(covers: np.ndarray, make) -> np.ndarray:
     import hashlib
     import os
 
-    from .settings import SHIPPED_PAPER, cache_dir
+    from helpers.settings import SHIPPED_PAPER, cache_dir
 
     key = hashlib.sha256(covers.tobytes() + SHIPPED_PAPER.read_bytes() + b"inn stego, seed 1").hexdigest()[:16]
     path = cache_dir() / "dashboards" / f"steganalysis-{key}.npy"
@@ -196,8 +196,8 @@ def steganalysis_demo(payload: float = 1.0, detector: str = "spa", n: int = 12, 
     network (3 bpp, shipped checkpoint) on ``n`` bundled covers: ``detector``'s median payload
     estimate (a mean over the three channels, so LSB at payload p reads about p / 3), and its ROC
     curve and AUC for both (notebook 08)."""
-    from .baselines import lsb_hide
-    from .steganalysis import auc, estimate, roc_curve
+    from helpers.methods.baselines import lsb_hide
+    from helpers.evaluation.statistical import auc, estimate, roc_curve
 
     covers, cover_est, inn_est = _steganalysis_sets(n)
     rng = np.random.default_rng(seed)
@@ -365,7 +365,7 @@ def steganalysis_dashboard() -> Dashboard:
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
-    from .steganalysis import DETECTORS
+    from helpers.evaluation.statistical import DETECTORS
 
     controls = {"payload": w.FloatSlider(1.0, min=0.0, max=1.0, step=0.05, description="LSB payload",
                                          continuous_update=False),

@@ -5,7 +5,7 @@ import sys
 import torch
 import torch.distributed as dist
 
-from helpers.train import TrainConfig, train
+from helpers.training.train import TrainConfig, train
 
 if __name__ == "__main__":
     data, out = sys.argv[1], sys.argv[2]

@@ -1,22 +1,20 @@
-"""Notebook 09's measurements (helpers/analysis.py) give what they claim to measure."""
+"""Notebook 09's measurements (helpers/evaluation/location.py) give what they claim to measure."""
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from helpers.analysis import identity_network, information_budget, reveal_variants, tradeoff
-from helpers.data import list_samples, load_image
-from helpers.stego import load_model
-
-
+from helpers.evaluation.location import identity_network, information_budget, reveal_variants, tradeoff
+from helpers.data.photos import list_samples, load_image
+from helpers.plumbing.inference import load_network
 @pytest.fixture(scope="module")
 def covers():
     return torch.stack([load_image(f) for f in list_samples()[:2]])[..., :64, :64]
 
 
 def test_the_key_not_the_image_carries_the_message(covers):
-    v = reveal_variants(load_model(), covers, bpp=3)
+    v = reveal_variants(load_network().model, covers, bpp=3)
     assert v["right key"] == 1.0 and v["right key, untouched cover"] == 1.0
     for other in ("key of another image", "z = 0", "Gaussian z"):
         assert 0.45 < v[other] < 0.55, (other, v[other])
@@ -31,18 +29,18 @@ def test_identity_network_is_at_the_optimum_with_unbounded_capacity(covers):
 
 
 def test_information_budget(covers):
-    b = information_budget(load_model(), covers[0], bpp=3)
+    b = information_budget(load_network().model, covers[0], bpp=3)
     assert b["message_bits"] == 3 * 64 * 64 and b["key_bits"] == 32 * b["message_bits"]
     assert 0 < b["values_changed"] <= 3 * 64 * 64 and b["image_bits_changed"] >= b["values_changed"]
     assert b["key_bits_compressed"] > b["message_bits"]  # z does not compress down to the message
 
 
 def test_tradeoff_rows(monkeypatch):
-    import helpers.detectors
+    import helpers.evaluation.learned
 
     judged = []  # what the learned detector is judged on: the held-out covers and their stegos only
-    real = helpers.detectors.detection_accuracy
-    monkeypatch.setattr(helpers.detectors, "detection_accuracy",
+    real = helpers.evaluation.learned.detection_accuracy
+    monkeypatch.setattr(helpers.evaluation.learned, "detection_accuracy",
                         lambda det, c, s: judged.append((len(c), len(s))) or real(det, c, s))
     files = list_samples()[:6]
     covers = np.stack([np.asarray(Image.open(f).convert("RGB"))[:64, :64] for f in files])

@@ -9,12 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from helpers import ecc
+from helpers.coding import blind_code
 from helpers.__main__ import main
-from helpers.blind import (BlindConfig, blind_capacity, blind_capacity_of, blind_hide, blind_reveal, build_blind_model, cells, footprints,
-                           load_blind, load_blind_model, raw_bit_error_rate, save_blind, train_blind)
-from helpers.data import SAMPLES_DIR, ImageFolder, list_samples, load_image, pil_to_tensor
-from helpers.metrics import psnr
+from helpers.methods.blind_mode import (BlindConfig, blind_capacity, blind_capacity_of, blind_hide, blind_reveal,
+                                        build_blind_model, cells, footprints, raw_bit_error_rate, save_blind, train_blind)
+from helpers.data.photos import SAMPLES_DIR, ImageFolder, list_samples, load_image, pil_to_tensor
+from helpers.evaluation.metrics import psnr
+from helpers.plumbing.files import load_weights
+from helpers.plumbing.inference import load_network
 
 RAW = 128 * 128
 
@@ -26,30 +28,30 @@ def _message(n, seed=0):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 20000), st.sampled_from([2, 16, 32, 64, 128]))
 def test_net_capacity_is_the_largest_message_that_fits(raw_bytes, nsym):
-    n = ecc.net_capacity(raw_bytes, nsym)
+    n = blind_code.net_capacity(raw_bytes, nsym)
     if n:
-        assert ecc.coded_length(n, nsym) <= raw_bytes
-    assert ecc.coded_length(n + 1, nsym) > raw_bytes
+        assert blind_code.coded_length(n, nsym) <= raw_bytes
+    assert blind_code.coded_length(n + 1, nsym) > raw_bytes
 
 
 def test_round_trip_with_errors_and_the_code_limit():
-    msg = _message(ecc.net_capacity(RAW // 8))
-    bits = ecc.encode(msg, RAW, password="pw")
+    msg = _message(blind_code.net_capacity(RAW // 8))
+    bits = blind_code.encode(msg, RAW, password="pw")
     assert 0.48 < bits.mean() < 0.52  # whitened: about half ones
     rng = np.random.default_rng(1)
     noisy = bits.copy()
     noisy[rng.choice(RAW, 60, replace=False)] ^= 1  # 0.37 % bit errors, ~7 byte errors per block
-    got, info = ecc.decode(noisy, password="pw")
+    got, info = blind_code.decode(noisy, password="pw")
     assert got == msg and info["corrected"] == 60
     # a damaged region: 1 in 10 bits wrong in the first 8 rows of the image (~100 errors). Laid out
     # in order these would be ~100 byte errors in one block (16 correctable); the permutation
     # spreads them over all nine blocks
     burst = bits.copy()
     burst[np.flatnonzero(rng.random(1024) < 0.1)] ^= 1
-    assert ecc.decode(burst, password="pw")[0] == msg
+    assert blind_code.decode(burst, password="pw")[0] == msg
     noisy[rng.choice(RAW, 3000, replace=False)] ^= 1  # far beyond 16 byte errors per block
-    with pytest.raises(ecc.BlindRevealError):
-        ecc.decode(noisy, password="pw")
+    with pytest.raises(blind_code.BlindRevealError):
+        blind_code.decode(noisy, password="pw")
 
 
 def _damage_blocks(bits, password, per_block, seed=0):
@@ -57,12 +59,12 @@ def _damage_blocks(bits, password, per_block, seed=0):
     receiver's byte order lays them out; returns ``(noisy, confidence)`` with the flipped bits'
     confidence low and every other bit's high: what the network's values say on a textured cover."""
     n = bits.size
-    order = ecc.permutation(n, password)
+    order = blind_code.permutation(n, password)
     rng = np.random.default_rng(seed)
     noisy, confidence = bits.copy(), np.full(n, 0.25, np.float32)
     n_bytes = n // 8
-    for start in range(ecc.HEADER_BYTES, n_bytes, ecc.BLOCK):
-        stop = min(start + ecc.BLOCK, n_bytes)
+    for start in range(blind_code.HEADER_BYTES, n_bytes, blind_code.BLOCK):
+        stop = min(start + blind_code.BLOCK, n_bytes)
         for byte in rng.choice(np.arange(start, stop), min(per_block, stop - start), replace=False):
             pos = order[8 * byte + rng.integers(0, 8)]
             noisy[pos] ^= 1
@@ -71,69 +73,69 @@ def _damage_blocks(bits, password, per_block, seed=0):
 
 
 def test_erasures_correct_what_errors_only_decoding_cannot_and_never_give_wrong_bytes():
-    msg = _message(ecc.net_capacity(RAW // 8))
-    bits = ecc.encode(msg, RAW, password="pw")
+    msg = _message(blind_code.net_capacity(RAW // 8))
+    bits = blind_code.encode(msg, RAW, password="pw")
     # 24 byte errors per block: beyond the 16 that 32 parity bytes correct blind, within the 32
     # they correct as erasures
     noisy, confidence = _damage_blocks(bits, "pw", 24)
-    with pytest.raises(ecc.BlindRevealError, match="more bit errors than its code corrects"):
-        ecc.decode(noisy, password="pw")
-    got, info = ecc.decode(noisy, password="pw", confidence=confidence)
+    with pytest.raises(blind_code.BlindRevealError, match="more bit errors than its code corrects"):
+        blind_code.decode(noisy, password="pw")
+    got, info = blind_code.decode(noisy, password="pw", confidence=confidence)
     assert got == msg and info["corrected"] == 24 * 8  # bytes really changed, not bytes erased
     # confidences that point at the wrong bytes do not help: an error, never wrong bytes
-    with pytest.raises(ecc.BlindRevealError):
-        ecc.decode(noisy, password="pw", confidence=np.random.default_rng(3).permutation(confidence))
+    with pytest.raises(blind_code.BlindRevealError):
+        blind_code.decode(noisy, password="pw", confidence=np.random.default_rng(3).permutation(confidence))
     # 30 doubtful wrong bytes per block: erasing all 32 parity bytes' worth would fix them, but then
     # nothing would be left to detect a block beyond reach; at most 24 are erased, so: an error
     near, conf = _damage_blocks(bits, "pw", 30, seed=2)
-    with pytest.raises(ecc.BlindRevealError):
-        ecc.decode(near, password="pw", confidence=conf)
+    with pytest.raises(blind_code.BlindRevealError):
+        blind_code.decode(near, password="pw", confidence=conf)
     # beyond what erasures reach (40 > 32 per block): an error
     worse, conf = _damage_blocks(bits, "pw", 40, seed=1)
-    with pytest.raises(ecc.BlindRevealError):
-        ecc.decode(worse, password="pw", confidence=conf)
+    with pytest.raises(blind_code.BlindRevealError):
+        blind_code.decode(worse, password="pw", confidence=conf)
     # a wrong password stays a wrong password, confidences or not
-    with pytest.raises(ecc.BlindRevealError, match="wrong password"):
-        ecc.decode(noisy, password="other", confidence=confidence)
+    with pytest.raises(blind_code.BlindRevealError, match="wrong password"):
+        blind_code.decode(noisy, password="other", confidence=confidence)
     with pytest.raises(ValueError, match="one value per bit"):
-        ecc.decode(bits, password="pw", confidence=confidence[:-1])
+        blind_code.decode(bits, password="pw", confidence=confidence[:-1])
 
 
 def test_the_nonce_changes_the_body_bits_only_and_version_2_still_reads():
     msg = _message(500)
-    a, b = (ecc.encode(msg, RAW, "pw", filler_seed=0, nonce=k) for k in (0, 7))
-    order = ecc.permutation(RAW, "pw")
+    a, b = (blind_code.encode(msg, RAW, "pw", filler_seed=0, nonce=k) for k in (0, 7))
+    order = blind_code.permutation(RAW, "pw")
     fields = order[: 8 * 14]  # the header's magic, version, nsym, length and CRC: the same...
     assert (a[fields] == b[fields]).all()
     assert 0.4 < (a != b).mean() < 0.6  # ...the body is whitened afresh
-    assert ecc.decode(b, "pw")[1]["nonce"] == 7
-    old = ecc.encode(msg, RAW, "pw", version=2)
-    got, info = ecc.decode(old, "pw")
+    assert blind_code.decode(b, "pw")[1]["nonce"] == 7
+    old = blind_code.encode(msg, RAW, "pw", version=2)
+    got, info = blind_code.decode(old, "pw")
     assert got == msg and info["version"] == 2
     with pytest.raises(ValueError, match="nonce must be"):
-        ecc.encode(msg, RAW, "pw", nonce=256)
+        blind_code.encode(msg, RAW, "pw", nonce=256)
 
 
 def test_a_zero_message_still_looks_random_and_empty_messages_work():
-    assert 0.48 < ecc.encode(bytes(1000), RAW).mean() < 0.52
-    assert ecc.decode(ecc.encode(b"", RAW))[0] == b""
+    assert 0.48 < blind_code.encode(bytes(1000), RAW).mean() < 0.52
+    assert blind_code.decode(blind_code.encode(b"", RAW))[0] == b""
 
 
 def test_wrong_or_missing_password_fails_loudly():
-    bits = ecc.encode(b"attack at dawn", RAW, password="right")
+    bits = blind_code.encode(b"attack at dawn", RAW, password="right")
     for pw in ("wrong", None, "Right"):
-        with pytest.raises(ecc.BlindRevealError, match="wrong password"):
-            ecc.decode(bits, password=pw)
-    with pytest.raises(ecc.BlindRevealError):
-        ecc.decode(np.random.default_rng(0).integers(0, 2, RAW))
+        with pytest.raises(blind_code.BlindRevealError, match="wrong password"):
+            blind_code.decode(bits, password=pw)
+    with pytest.raises(blind_code.BlindRevealError):
+        blind_code.decode(np.random.default_rng(0).integers(0, 2, RAW))
     with pytest.raises(ValueError, match="net capacity is 1744 bytes"):
-        ecc.encode(bytes(1745), RAW)
+        blind_code.encode(bytes(1745), RAW)
 
 
 def test_same_password_same_layout_across_calls():
-    assert np.array_equal(ecc.permutation(1000, "a"), ecc.permutation(1000, "a"))
-    assert not np.array_equal(ecc.permutation(1000, "a"), ecc.permutation(1000, "b"))
-    assert sorted(ecc.permutation(1000, None)) == list(range(1000))
+    assert np.array_equal(blind_code.permutation(1000, "a"), blind_code.permutation(1000, "a"))
+    assert not np.array_equal(blind_code.permutation(1000, "a"), blind_code.permutation(1000, "b"))
+    assert sorted(blind_code.permutation(1000, None)) == list(range(1000))
 
 
 HELD_OUT = [p for p in list_samples() if p.name.startswith(("coffee", "rocket"))]
@@ -185,15 +187,15 @@ def test_capacity_of_a_cover_is_what_hide_carries_exact_or_an_error(cover, tmp_p
 def test_hide_tries_another_nonce_when_its_check_fails(monkeypatch, tmp_path):
     """A message that already takes all the parity it can (the full capacity: only 32 fits) gets
     more chances from other nonces. Nonce 0's bits are garbled here, so its check must fail."""
-    import helpers.blind as blind_module
+    import helpers.methods.blind_mode as blind_module
 
-    real = ecc.encode
+    real = blind_code.encode
 
     def nonce_0_garbled(*args, nonce=0, **kw):
         bits = real(*args, nonce=nonce, **kw)
         return bits ^ 1 if nonce == 0 else bits
 
-    monkeypatch.setattr(ecc, "encode", nonce_0_garbled)
+    monkeypatch.setattr(blind_code, "encode", nonce_0_garbled)
     msg = _message(blind_capacity(128, 128), seed=9)
     stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
     assert info["nonce"] == 1 and info["nsym"] == 32
@@ -208,7 +210,7 @@ def test_raw_bit_error_rate_measures_the_layout_hide_uses():
     """The training report's figures (random bits in every 32 x 32 cell) agree with what hide does
     at full capacity on the same cover."""
     cover = load_image(HELD_OUT[0])
-    net, cfg = load_blind_model()
+    net, cfg = load_network(kind="blind")
     report = raw_bit_error_rate(net, cover[None], cfg.bpp, seed=1)
     stego, info = blind_hide(HELD_OUT[0], _message(blind_capacity(128, 128), seed=3))
     assert info["cells"] == info["of_cells"] == 16
@@ -228,14 +230,14 @@ def test_blind_reveal_of_an_altered_image_is_exact_or_an_error():
     for name, image in altered.items():
         try:
             assert blind_reveal(image) == msg, name
-        except ecc.BlindRevealError:
+        except blind_code.BlindRevealError:
             pass
 
 
 def test_an_untouched_cover_has_no_message_with_or_without_a_password():
     for path in HELD_OUT[:2]:
         for password in (None, "pw"):
-            with pytest.raises(ecc.NoHeaderError, match="no blind-mode message found"):
+            with pytest.raises(blind_code.NoHeaderError, match="no blind-mode message found"):
                 blind_reveal(path, password=password)
 
 
@@ -244,47 +246,47 @@ def test_a_forged_header_outside_the_format_is_no_message(monkeypatch):
     parity bytes per block, an odd count) is refused as "no message", not decoded."""
     for nsym in (130, 200, 7):
         with monkeypatch.context() as m:
-            m.setattr(ecc, "_check_nsym", lambda n: None)  # let encode write the forged header
-            bits = ecc.encode(b"forged" * 10, RAW, nsym=nsym, filler_seed=0)
-        with pytest.raises(ecc.NoHeaderError) as e:
-            ecc.decode(bits)
-        assert str(e.value) == ecc.NO_MESSAGE
-    assert ecc.decode(ecc.encode(b"forged" * 10, RAW, nsym=128, filler_seed=0))[0] == b"forged" * 10
-    with pytest.raises(ecc.NoHeaderError) as e:  # a readable header with another magic
-        ecc.decode(ecc.encode(b"x", RAW, filler_seed=0) ^ _magic_flip())
-    assert str(e.value) == ecc.NO_MESSAGE
+            m.setattr(blind_code, "_check_nsym", lambda n: None)  # let encode write the forged header
+            bits = blind_code.encode(b"forged" * 10, RAW, nsym=nsym, filler_seed=0)
+        with pytest.raises(blind_code.NoHeaderError) as e:
+            blind_code.decode(bits)
+        assert str(e.value) == blind_code.NO_MESSAGE
+    assert blind_code.decode(blind_code.encode(b"forged" * 10, RAW, nsym=128, filler_seed=0))[0] == b"forged" * 10
+    with pytest.raises(blind_code.NoHeaderError) as e:  # a readable header with another magic
+        blind_code.decode(blind_code.encode(b"x", RAW, filler_seed=0) ^ _magic_flip())
+    assert str(e.value) == blind_code.NO_MESSAGE
 
 
 def _magic_flip():
     """Bits that, XORed onto an encoded stream of RAW bits, turn its header's magic INNB into INNC
     (the header's code then decodes cleanly to another magic)."""
-    head = bytearray(ecc.HEADER.pack(ecc.MAGIC, ecc.VERSION, ecc.DEFAULT_NSYM, 1, 0, 0))
+    head = bytearray(blind_code.HEADER.pack(blind_code.MAGIC, blind_code.VERSION, blind_code.DEFAULT_NSYM, 1, 0, 0))
     other = bytearray(head)
     other[3] ^= 1
     from reedsolo import RSCodec
 
-    diff = np.frombuffer(bytes(x ^ y for x, y in zip(RSCodec(ecc.HEADER_NSYM).encode(bytes(head)),
-                                                     RSCodec(ecc.HEADER_NSYM).encode(bytes(other)))), np.uint8)
+    diff = np.frombuffer(bytes(x ^ y for x, y in zip(RSCodec(blind_code.HEADER_NSYM).encode(bytes(head)),
+                                                     RSCodec(blind_code.HEADER_NSYM).encode(bytes(other)))), np.uint8)
     flip = np.zeros(RAW, np.uint8)
-    flip[ecc.permutation(RAW, None)[: 8 * ecc.HEADER_BYTES]] = np.unpackbits(diff)
+    flip[blind_code.permutation(RAW, None)[: 8 * blind_code.HEADER_BYTES]] = np.unpackbits(diff)
     return flip
 
 
 def test_a_header_whose_code_needs_more_room_than_the_image_has_is_no_message(monkeypatch):
     """The length check uses the header's own parity: 1,200 bytes with 128 parity bytes per block
     need 48 + 1,200 + 10 x 128 = 2,528 bytes, more than the 2,048 of RAW bits (with 32 they would fit)."""
-    real = ecc.HEADER
+    real = blind_code.HEADER
 
     class Claims1200:
         def pack(self, magic, version, nsym, length, crc, nonce):
             return real.pack(magic, version, 128, 1200, crc, nonce)
 
-    assert ecc.coded_length(1200, 32) <= RAW // 8 < ecc.coded_length(1200, 128)
+    assert blind_code.coded_length(1200, 32) <= RAW // 8 < blind_code.coded_length(1200, 128)
     with monkeypatch.context() as m:
-        m.setattr(ecc, "HEADER", Claims1200())
-        bits = ecc.encode(b"short", RAW, filler_seed=0)
-    with pytest.raises(ecc.NoHeaderError):
-        ecc.decode(bits)
+        m.setattr(blind_code, "HEADER", Claims1200())
+        bits = blind_code.encode(b"short", RAW, filler_seed=0)
+    with pytest.raises(blind_code.NoHeaderError):
+        blind_code.decode(bits)
 
 
 def test_a_short_message_changes_only_the_cells_it_needs(tmp_path):
@@ -339,7 +341,7 @@ def test_odd_sizes_and_edge_cells(size, tmp_path):
     cover.save(tmp_path / "c.png")
     msg = _message(blind_capacity(h, w))
     if not msg:
-        with pytest.raises(ecc.BlindRevealError):
+        with pytest.raises(blind_code.BlindRevealError):
             blind_reveal(cover)
         return
     stego, info = blind_hide(tmp_path / "c.png", msg)
@@ -397,23 +399,23 @@ def test_blind_training_moves_and_checkpoints_round_trip(tmp_path):
     # zero init is the identity, but not an optimum here (z = the secret, far from 0): weights move
     assert max((model.state_dict()[k] - v).abs().max() for k, v in start.items()) > 1e-4
     save_blind(model, cfg, tmp_path / "b.pt", notes="test")
-    again, cfg2, state = load_blind(tmp_path / "b.pt")
-    assert cfg2 == cfg and state["notes"] == "test"
+    again, cfg2 = load_network(tmp_path / "b.pt", "blind", fresh=True)
+    assert cfg2 == cfg and load_weights(tmp_path / "b.pt", "inn-stego-blind", "")["notes"] == "test"
     assert all((a == b).all() for a, b in zip(model.state_dict().values(), again.state_dict().values()))
     (tmp_path / "x.pt").write_bytes(b"junk")
     with pytest.raises(ValueError, match="not a readable blind-mode checkpoint"):
-        load_blind(tmp_path / "x.pt")
-    assert load_blind_model()[1].bpp == 1
+        load_network(tmp_path / "x.pt", "blind")
+    assert load_network(kind="blind")[1].bpp == 1
 
 
 # --------------------------------------------------------------- what mutation testing asked for
-# (tools/mutation.py over helpers/ecc.py)
+# (tools/mutation.py over helpers/coding/blind_code.py)
 
 FROZEN = {  # sha256 (first 16 hex digits) of the packed bits: the formats images already carry
     (b"frozen format", 4096, None, 32, 1, 0, 3): "8ec34366b521b44e",
     (b"frozen format", 4100, "pw", 48, 2, 5, 3): "b601cab811c4a027",
     (b"frozen format", 4096, "pw", 32, 3, 0, 2): "26ee524dfa7b1c0a",
-    (b"", 8 * ecc.HEADER_BYTES + 8, "pw", 32, 4, 7, 3): "8b081bc70de95e15",
+    (b"", 8 * blind_code.HEADER_BYTES + 8, "pw", 32, 4, 7, 3): "8b081bc70de95e15",
 }
 
 
@@ -425,9 +427,9 @@ def test_the_formats_are_frozen(case):
     import hashlib
 
     message, n, password, nsym, seed, nonce, version = case
-    bits = ecc.encode(message, n, password, nsym=nsym, filler_seed=seed, nonce=nonce, version=version)
+    bits = blind_code.encode(message, n, password, nsym=nsym, filler_seed=seed, nonce=nonce, version=version)
     assert hashlib.sha256(np.packbits(bits)).hexdigest()[:16] == FROZEN[case]
-    got, info = ecc.decode(bits, password, confidence=np.ones(n))
+    got, info = blind_code.decode(bits, password, confidence=np.ones(n))
     assert got == message and info == {"corrected": 0, "nsym": nsym, "length": len(message), "nonce": nonce,
                                        "version": version}
 
@@ -436,12 +438,12 @@ def _block_with_errors(n_errors, n_doubtful, nsym=32):
     """A 255-byte message in one block (``nsym`` parity), ``n_errors`` bytes of its block flipped,
     the first ``n_doubtful`` of them marked as the least certain bits (confidence 0)."""
     message = _message(255 - nsym, seed=9)
-    n = 8 * ecc.coded_length(len(message), nsym)
-    bits = ecc.encode(message, n, "pw", nsym=nsym, filler_seed=0)
-    order = ecc.permutation(n, "pw")  # bit i of the stream sits at bits[order[i]]
+    n = 8 * blind_code.coded_length(len(message), nsym)
+    bits = blind_code.encode(message, n, "pw", nsym=nsym, filler_seed=0)
+    order = blind_code.permutation(n, "pw")  # bit i of the stream sits at bits[order[i]]
     confidence = np.ones(n)
     for k in range(n_errors):
-        where = order[8 * (ecc.HEADER_BYTES + 3 * k)]  # one bit in every third byte of the block
+        where = order[8 * (blind_code.HEADER_BYTES + 3 * k)]  # one bit in every third byte of the block
         bits[where] ^= 1
         if k < n_doubtful:
             confidence[where] = 0.0
@@ -453,73 +455,73 @@ def test_each_erasure_step_is_tried(n_errors, n_doubtful, share):
     """20 errors, 8 marked: only a quarter of the parity as erasures decodes (half erases 8 good
     bytes too: 2 x 12 + 16 > 32); 28 errors, 24 marked: only three quarters does."""
     message, bits, confidence = _block_with_errors(n_errors, n_doubtful)
-    with pytest.raises(ecc.BlindRevealError, match=r"^the message has more bit errors than its code corrects; "
+    with pytest.raises(blind_code.BlindRevealError, match=r"^the message has more bit errors than its code corrects; "
                                                    r"it cannot be recovered \(was the image altered\?\)$"):
-        ecc.decode(bits, "pw")  # errors only: more than 16
-    got, info = ecc.decode(bits, "pw", confidence=confidence)
+        blind_code.decode(bits, "pw")  # errors only: more than 16
+    got, info = blind_code.decode(bits, "pw", confidence=confidence)
     assert got == message and info["corrected"] == n_errors
 
 
 def test_a_wrong_crc_with_the_right_length_is_refused(monkeypatch):
     with monkeypatch.context() as m:
-        m.setattr(ecc.zlib, "crc32", lambda data: 12345)  # the header carries a CRC that is not the message's
-        bits = ecc.encode(b"checked", RAW, filler_seed=0)
-    with pytest.raises(ecc.BlindRevealError, match=r"^the message failed its checksum after error correction; "
+        m.setattr(blind_code.zlib, "crc32", lambda data: 12345)  # the header carries a CRC that is not the message's
+        bits = blind_code.encode(b"checked", RAW, filler_seed=0)
+    with pytest.raises(blind_code.BlindRevealError, match=r"^the message failed its checksum after error correction; "
                                                    r"it cannot be recovered$"):
-        ecc.decode(bits)
+        blind_code.decode(bits)
 
 
 def test_decode_errors_say_what_happened():
-    with pytest.raises(ecc.BlindRevealError, match=r"^the image is too small to hold a blind-mode message "
+    with pytest.raises(blind_code.BlindRevealError, match=r"^the image is too small to hold a blind-mode message "
                                                    r"\(383 bits\)$"):
-        ecc.decode(np.zeros(8 * ecc.HEADER_BYTES - 1, np.uint8))
-    with pytest.raises(ecc.NoHeaderError, match="^no blind-mode message found: wrong password"):
-        ecc.decode(np.zeros(8 * ecc.HEADER_BYTES, np.uint8))
+        blind_code.decode(np.zeros(8 * blind_code.HEADER_BYTES - 1, np.uint8))
+    with pytest.raises(blind_code.NoHeaderError, match="^no blind-mode message found: wrong password"):
+        blind_code.decode(np.zeros(8 * blind_code.HEADER_BYTES, np.uint8))
     for nsym, bad in ((130, "130"), (3, "3"), (0, "0")):
         with pytest.raises(ValueError, match=rf"^nsym \(parity bytes per block\) must be even and between 2 and "
                                              rf"128, got {bad}$"):
-            ecc.coded_length(1, nsym)
-    assert ecc.coded_length(1, 2) == ecc.HEADER_BYTES + 3 and ecc.coded_length(1, 128) == ecc.HEADER_BYTES + 129
+            blind_code.coded_length(1, nsym)
+    assert blind_code.coded_length(1, 2) == blind_code.HEADER_BYTES + 3 and blind_code.coded_length(1, 128) == blind_code.HEADER_BYTES + 129
     with pytest.raises(ValueError, match=r"^nonce must be between 0 and 255 \(0 in version 2\), got 256$"):
-        ecc.encode(b"x", RAW, nonce=256)
+        blind_code.encode(b"x", RAW, nonce=256)
     with pytest.raises(ValueError, match=r"^version must be one of \(2, 3\), got 4$"):
-        ecc.encode(b"x", RAW, version=4)
+        blind_code.encode(b"x", RAW, version=4)
     with pytest.raises(ValueError, match=r"^message of 1617 bytes does not fit: the net capacity is 1616 bytes "
                                          r"\(with 48 parity bytes per block\)$"):
-        ecc.encode(bytes(1617), RAW, nsym=48)
-    assert ecc.decode(ecc.encode(bytes(1616), RAW, nsym=48))[0] == bytes(1616)
+        blind_code.encode(bytes(1617), RAW, nsym=48)
+    assert blind_code.decode(blind_code.encode(bytes(1616), RAW, nsym=48))[0] == bytes(1616)
 
 
 def test_a_header_of_another_version_is_named(monkeypatch):
     with monkeypatch.context() as m:
-        m.setattr(ecc, "READS", (2, 3, 9))
-        bits = ecc.encode(b"from the future", RAW, filler_seed=0, version=9)
-    with pytest.raises(ecc.BlindRevealError, match=r"^blind-mode format version 9; this program reads versions 2, 3$"):
-        ecc.decode(bits)
+        m.setattr(blind_code, "READS", (2, 3, 9))
+        bits = blind_code.encode(b"from the future", RAW, filler_seed=0, version=9)
+    with pytest.raises(blind_code.BlindRevealError, match=r"^blind-mode format version 9; this program reads versions 2, 3$"):
+        blind_code.decode(bits)
 
 
 def test_the_smallest_parity_decodes_and_a_header_longer_than_the_image_is_no_message(monkeypatch):
-    assert ecc.decode(ecc.encode(b"two parity bytes", RAW, nsym=2, filler_seed=0))[0] == b"two parity bytes"
-    real = ecc.HEADER
+    assert blind_code.decode(blind_code.encode(b"two parity bytes", RAW, nsym=2, filler_seed=0))[0] == b"two parity bytes"
+    real = blind_code.HEADER
 
     class Claims5000:  # the header struct, with a length field that claims more than the image holds
         def pack(self, magic, version, nsym, length, crc, nonce):
             return real.pack(magic, version, nsym, 5000, crc, nonce)
 
     with monkeypatch.context() as m:
-        m.setattr(ecc, "HEADER", Claims5000())
-        bits = ecc.encode(b"short", RAW, filler_seed=0)
-    with pytest.raises(ecc.NoHeaderError):
-        ecc.decode(bits)
+        m.setattr(blind_code, "HEADER", Claims5000())
+        bits = blind_code.encode(b"short", RAW, filler_seed=0)
+    with pytest.raises(blind_code.NoHeaderError):
+        blind_code.decode(bits)
 
 
 def _header_with_errors(n_errors, n_doubtful):
     """A short message whose 48-byte header has one bit flipped in each of its first ``n_errors``
     bytes, the first ``n_doubtful`` of them marked as the least certain bits (confidence 0)."""
     message = b"behind a damaged header"
-    n = 8 * ecc.coded_length(len(message))
-    bits = ecc.encode(message, n, "pw", filler_seed=0)
-    order = ecc.permutation(n, "pw")
+    n = 8 * blind_code.coded_length(len(message))
+    bits = blind_code.encode(message, n, "pw", filler_seed=0)
+    order = blind_code.permutation(n, "pw")
     confidence = np.ones(n)
     for k in range(n_errors):
         bits[order[8 * k + 5]] ^= 1
@@ -534,60 +536,60 @@ def test_a_header_takes_erasures_up_to_half_its_parity_and_no_more():
     with three quarters (2 x 4 + 24 = 32) but the header stops at half, so that what is left of its
     parity still tells a header from noise: no message."""
     message, bits, confidence = _header_with_errors(22, 16)
-    with pytest.raises(ecc.NoHeaderError):
-        ecc.decode(bits, "pw")  # errors only: 22 > 16
-    got, info = ecc.decode(bits, "pw", confidence=confidence)
+    with pytest.raises(blind_code.NoHeaderError):
+        blind_code.decode(bits, "pw")  # errors only: 22 > 16
+    got, info = blind_code.decode(bits, "pw", confidence=confidence)
     assert got == message and info["corrected"] == 22
     message, bits, confidence = _header_with_errors(28, 24)
-    with pytest.raises(ecc.NoHeaderError):
-        ecc.decode(bits, "pw", confidence=confidence)
+    with pytest.raises(blind_code.NoHeaderError):
+        blind_code.decode(bits, "pw", confidence=confidence)
     # the same bytes with three quarters of the parity as erasures do decode: the limit is what refused them
-    order = ecc.permutation(bits.size, "pw")
-    head = np.packbits(bits[order][: 8 * ecc.HEADER_BYTES] ^ ecc._whitening("pw", 8 * ecc.HEADER_BYTES, 2, 0))
-    byte_conf = confidence[order][: 8 * ecc.HEADER_BYTES].reshape(-1, 8).min(1)
-    header, fixed = ecc._rs_decode(head.tobytes(), ecc.HEADER_NSYM, byte_conf, max_share=0.75)
-    assert fixed == 28 and header[:4] == ecc.MAGIC
+    order = blind_code.permutation(bits.size, "pw")
+    head = np.packbits(bits[order][: 8 * blind_code.HEADER_BYTES] ^ blind_code._whitening("pw", 8 * blind_code.HEADER_BYTES, 2, 0))
+    byte_conf = confidence[order][: 8 * blind_code.HEADER_BYTES].reshape(-1, 8).min(1)
+    header, fixed = blind_code._rs_decode(head.tobytes(), blind_code.HEADER_NSYM, byte_conf, max_share=0.75)
+    assert fixed == 28 and header[:4] == blind_code.MAGIC
 
 
 def test_block_errors_counts_wrong_bytes_per_block():
     message = _message(300, seed=4)  # two message blocks of at most 223 bytes
-    n = 8 * ecc.coded_length(len(message)) + 64
-    sent = ecc.encode(message, n, "pw", filler_seed=0)
-    order = ecc.permutation(n, "pw")
+    n = 8 * blind_code.coded_length(len(message)) + 64
+    sent = blind_code.encode(message, n, "pw", filler_seed=0)
+    order = blind_code.permutation(n, "pw")
     received = sent.copy()
     for byte, bit in ((0, 0), (5, 3), (48, 0), (48, 1), (60, 7), (48 + 255, 0), (48 + 255 + 40, 2)):
         received[order[8 * byte + bit]] ^= 1  # two bits of byte 48: one wrong byte
     received[order[-1]] ^= 1  # the filler after the code is no block's
-    assert ecc.block_errors(sent, received, "pw", len(message)) == [2, 2, 2]
-    assert ecc.block_errors(sent, sent, "pw", len(message)) == [0, 0, 0]
+    assert blind_code.block_errors(sent, received, "pw", len(message)) == [2, 2, 2]
+    assert blind_code.block_errors(sent, sent, "pw", len(message)) == [0, 0, 0]
     # 64 parity bytes: the same 300 bytes take two blocks of 191 + 64 and 109 + 64 bytes
-    n = 8 * ecc.coded_length(len(message), 64)
-    sent, order = ecc.encode(message, n, "pw", nsym=64, filler_seed=0), ecc.permutation(n, "pw")
+    n = 8 * blind_code.coded_length(len(message), 64)
+    sent, order = blind_code.encode(message, n, "pw", nsym=64, filler_seed=0), blind_code.permutation(n, "pw")
     received = sent.copy()
     for byte in (48 + 254, 48 + 255, 48 + 255 + 172):  # the last of block 1, the first and last of block 2
         received[order[8 * byte]] ^= 1
-    assert ecc.block_errors(sent, received, "pw", len(message), nsym=64) == [0, 1, 2]
+    assert blind_code.block_errors(sent, received, "pw", len(message), nsym=64) == [0, 1, 2]
     with pytest.raises(ValueError, match=r"^sent and received must have the same number of bits, got 3808 and 3807$"):
-        ecc.block_errors(sent, received[:-1], "pw", len(message))
+        blind_code.block_errors(sent, received[:-1], "pw", len(message))
 
 
 def test_decode_chance_is_the_binomial_chance_that_every_block_decodes():
     rng = np.random.default_rng(0)
-    one = ecc.decode_chance(0.05, 223)  # one full block: 255 bytes, at most 16 wrong
+    one = blind_code.decode_chance(0.05, 223)  # one full block: 255 bytes, at most 16 wrong
     assert abs(one - np.mean(rng.binomial(255, 0.05, 200_000) <= 16)) < 0.005
-    assert ecc.decode_chance(0.05, 2 * 223) == pytest.approx(one ** 2)
+    assert blind_code.decode_chance(0.05, 2 * 223) == pytest.approx(one ** 2)
     tail = np.mean(rng.binomial(33, 0.05, 200_000) <= 16)  # a second block of 1 + 32 bytes
-    assert ecc.decode_chance(0.05, 224) == pytest.approx(one * tail, abs=0.005)
-    assert ecc.decode_chance(0.0, 5000) == 1.0 and ecc.decode_chance(1.0, 10) == ecc.decode_chance(1.5, 10) == 0.0
-    assert ecc.decode_chance(0.1, 1000, 32) < ecc.decode_chance(0.1, 1000, 64) < ecc.decode_chance(0.1, 1000, 96)
+    assert blind_code.decode_chance(0.05, 224) == pytest.approx(one * tail, abs=0.005)
+    assert blind_code.decode_chance(0.0, 5000) == 1.0 and blind_code.decode_chance(1.0, 10) == blind_code.decode_chance(1.5, 10) == 0.0
+    assert blind_code.decode_chance(0.1, 1000, 32) < blind_code.decode_chance(0.1, 1000, 64) < blind_code.decode_chance(0.1, 1000, 96)
 
 
 def _damaged_first_check(monkeypatch, every, length):
     """Make the first extraction of a hide of ``length`` bytes read one coded byte in ``every``
-    wrong (None: every bit); returns the list of parities that ecc.encode is asked for."""
-    import helpers.blind as blind_module
+    wrong (None: every bit); returns the list of parities that blind_code.encode is asked for."""
+    import helpers.methods.blind_mode as blind_module
 
-    real_extract, real_encode, seen, calls = blind_module._extract, ecc.encode, [], []
+    real_extract, real_encode, seen, calls = blind_module._extract, blind_code.encode, [], []
 
     def spy_encode(message, raw_bits, password, nsym, *args, **kw):
         seen.append(nsym)
@@ -602,12 +604,12 @@ def _damaged_first_check(monkeypatch, every, length):
         if every is None:
             values = 0.5 - values
         else:
-            order = ecc.permutation(values.size, "pw")
-            for byte in range(ecc.HEADER_BYTES, ecc.coded_length(length, seen[0]), every):
+            order = blind_code.permutation(values.size, "pw")
+            for byte in range(blind_code.HEADER_BYTES, blind_code.coded_length(length, seen[0]), every):
                 values[order[8 * byte]] = 0.5 - values[order[8 * byte]]  # the other side of the threshold 0.25
         return np.split(values, np.cumsum([r.size for r in read])[:-1])
 
-    monkeypatch.setattr(ecc, "encode", spy_encode)
+    monkeypatch.setattr(blind_code, "encode", spy_encode)
     monkeypatch.setattr(blind_module, "_extract", channel)
     return seen
 
@@ -617,7 +619,7 @@ def test_hide_skips_the_parities_its_failed_check_rules_out(monkeypatch, every, 
     """The first check reads one byte in ``every`` of the coded message wrong (None: every bit):
     1 in 24 decodes with 32 parity bytes; 1 in 12 does not, and 48 has an even chance (it is
     tried, and decodes: only the first check is damaged); 1 in 8 gives 48 and 64 less than a
-    quarter's chance (:data:`helpers.blind.SKIP_BELOW`), so 96 comes next."""
+    quarter's chance (:data:`helpers.methods.blind_mode.SKIP_BELOW`), so 96 comes next."""
     seen = _damaged_first_check(monkeypatch, every, 600)
     msg = _message(600, seed=5)
     stego, info = blind_hide(HELD_OUT[0], msg, password="pw")

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from helpers.__main__ import main
-from helpers.data import REPO_ROOT, list_samples
+from helpers.data.photos import REPO_ROOT, list_samples
 
 COVER = list_samples()[0]
 

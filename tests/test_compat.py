@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from helpers.__main__ import main
-from helpers.stego import KEY_VERSION, Key, KeyFileError
+from helpers.methods.key_mode import KEY_VERSION, Key, KeyFileError
 
 FIX = Path(__file__).parent / "fixtures" / "compat"
 KEY_ARRAYS = {  # name: (dtype, shape) of every array in a version 1 key file of a 64 x 64 cover
@@ -126,9 +126,9 @@ def test_every_way_to_reveal_fails_with_one_error_type_never_wrong_bytes():
     """Key mode with another image's key and blind mode with a wrong password both raise
     helpers.NoMessageError (their own RevealError / BlindRevealError are kinds of it)."""
     from helpers import NoMessageError
-    from helpers.data import SAMPLES_DIR
-    from helpers.blind import blind_reveal
-    from helpers.stego import reveal
+    from helpers.data.photos import SAMPLES_DIR
+    from helpers.methods.blind_mode import blind_reveal
+    from helpers.methods.key_mode import reveal
 
     with pytest.raises(NoMessageError):
         blind_reveal(FIX / "blind_stego.png", password="another")

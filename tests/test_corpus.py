@@ -10,7 +10,7 @@ import tarfile
 import pytest
 from PIL import Image
 
-from helpers.corpus import (CorpusError, ar_members, build_corpus, fetch_debs, is_held_out, licence_for, read_manifest,
+from helpers.data.corpus import (CorpusError, ar_members, build_corpus, fetch_debs, is_held_out, licence_for, read_manifest,
                             read_photo_list, split_corpus, training_images)
 
 COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -145,5 +145,5 @@ def test_the_split_keeps_groups_together_and_trains_only_on_its_training_half(fi
     for f in files:
         with Image.open(f) as im:
             assert min(im.size) in (20, 30)  # the fixture's photos are 40 x 30: 512 means "as it is"
-    with pytest.raises(CorpusError, match="python -m helpers.corpus"):
+    with pytest.raises(CorpusError, match="python -m helpers.data.corpus"):
         read_manifest(tmp_path / "nothing")

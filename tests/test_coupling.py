@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from helpers import AffineCouplingBlock, DenseBlock, StegoINN, soft_clamp
-from helpers.data import load_samples
+from helpers.data.photos import load_samples
 
 
 def dense(c_in, c_out):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from helpers import StegoINN
-from helpers.train import EagerTrainStep, GraphedTrainStep, TrainConfig, TrainStep, make_optimizer
+from helpers.training.train import EagerTrainStep, GraphedTrainStep, TrainConfig, TrainStep, make_optimizer
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

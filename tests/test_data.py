@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers.data import DATA_DIR, SAMPLES_DIR, list_samples, load_image, load_samples, tensor_to_pil
+from helpers.data.photos import DATA_DIR, SAMPLES_DIR, list_samples, load_image, load_samples, tensor_to_pil
 
 
 def test_bundled_samples_match_manifest_and_licences():

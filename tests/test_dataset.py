@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers.data import ImageFolder, SAMPLES_DIR, centre_crop, load_image
+from helpers.data.photos import ImageFolder, SAMPLES_DIR, centre_crop, load_image
 
 
 @pytest.fixture

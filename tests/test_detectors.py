@@ -6,9 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers.baselines import lsb_hide
-from helpers.data import list_samples, pil_to_tensor
-from helpers.detectors import XuNet, detection_accuracy, split_by_source, train_detector
+from helpers.methods.baselines import lsb_hide
+from helpers.data.photos import list_samples, pil_to_tensor
+from helpers.evaluation.learned import XuNet, detection_accuracy, split_by_source, train_detector
 
 
 def pairs(files, seed):
@@ -44,7 +44,7 @@ def test_lsb_at_1_bpp_is_detected_on_unseen_photos():
 
 
 def test_srnet_shape_and_size():
-    from helpers.detectors import SRNet
+    from helpers.evaluation.learned import SRNet
 
     model = SRNet()
     n = sum(p.numel() for p in model.parameters())
@@ -55,7 +55,7 @@ def test_srnet_shape_and_size():
     trained = train_detector(torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32), steps=2, pairs_per_batch=2,
                              arch="srnet")
     assert not torch.equal(trained.net[0].weight, start)  # the steps trained it
-    from helpers.detectors import detection_scores
+    from helpers.evaluation.learned import detection_scores
     images = torch.rand(5, 3, 32, 32)
     p = detection_scores(trained, images, batch=2)  # batches of 2, 2, 1: in order, none lost
     with torch.no_grad():

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from helpers.data import ImageFolder, list_samples
-from helpers.datasets import VOC2012, Source, choose_subset, fetch_from_manifest, prepare_subset
-from helpers.download import DownloadError, download
+from helpers.data.photos import ImageFolder, list_samples
+from helpers.data.subsets import VOC2012, Source, choose_subset, fetch_from_manifest, prepare_subset
+from helpers.data.download import DownloadError, download
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -6,8 +6,9 @@ import pytest
 from PIL import Image
 
 from helpers.__main__ import main
-from helpers.data import SAMPLES_DIR, ImageFolder, list_samples
-from helpers.evaluate import PAPER, evaluate_methods, markdown_tables, write_results
+from helpers.data.photos import SAMPLES_DIR, ImageFolder, list_samples
+from helpers.evaluation.harness import PAPER, evaluate_methods, markdown_tables, write_results
+from helpers.plumbing.inference import load_network
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +58,12 @@ def test_command_line_usage_errors(tmp_path, capsys):
 def test_shipped_baselines_load_and_work():
     """The networks trained on a GPU for notebook 07 (data/checkpoints/README.md): loaded without
     running code, each hides and extracts through the harness on two photos it never saw."""
-    from helpers.baselines import load_baseline
-    from helpers.evaluate import SHIPPED
+    from helpers.evaluation.harness import SHIPPED
 
     held_out = [p.name for p in list_samples() if p.name.startswith(("coffee", "rocket"))][:2]
     images = ImageFolder(SAMPLES_DIR, size=128, files=held_out)
     rows = evaluate_methods(images, ("rehman", "hinet", "inn-nomap", "inn-1bpp-nomap"), progress=False,
-                            rehman=load_baseline(SHIPPED["rehman"], "rehman"), hinet=load_baseline(SHIPPED["hinet"], "hinet"),
+                            rehman=load_network(SHIPPED["rehman"], "rehman").model, hinet=load_network(SHIPPED["hinet"], "hinet").model,
                             nomap_checkpoint=SHIPPED["nomap"])
     by = {m: [r for r in rows if r["method"] == m] for m in ("rehman", "hinet", "inn-nomap", "inn-1bpp-nomap")}
     # measured on the 10 held-out crops: Rehman 35.5 dB, RA 99.97 %; HiNet-style 23.4 dB, RA 99.9 %;
@@ -77,7 +77,7 @@ def test_make_stegos_of_every_method():
     """Notebook 08's stego sets: 8-bit arrays of the covers' shape, changed as each method changes them."""
     import numpy as np
 
-    from helpers.evaluate import make_stegos
+    from helpers.evaluation.harness import make_stegos
 
     covers = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in list_samples()[:3]])
     for method, lo, hi in (("lsb", 55, 57), ("rehman", 28, 45), ("hinet", 16, 30), ("inn", 38, 46)):
@@ -92,20 +92,20 @@ def test_make_stegos_of_every_method():
 def test_rehman_baseline_trains_and_goes_through_the_harness(tmp_path):
     """A few CPU steps already decode the bit plane almost perfectly; the image quality needs the
     long GPU run (the paper: 41.4 dB)."""
-    from helpers.baselines import load_baseline, save_baseline, train_rehman
+    from helpers.methods.baselines import save_baseline, train_rehman
 
     model = train_rehman(ImageFolder(SAMPLES_DIR, size=32, train=True), steps=200, batch_size=8)
     save_baseline(model, tmp_path / "rehman.pt")
     images = ImageFolder(SAMPLES_DIR, size=128, files=[p.name for p in list_samples()[-2:]])
-    rows = evaluate_methods(images, ("rehman",), progress=False, rehman=load_baseline(tmp_path / "rehman.pt", "rehman"))
+    rows = evaluate_methods(images, ("rehman",), progress=False, rehman=load_network(tmp_path / "rehman.pt", "rehman").model)
     assert all(r["bpp"] == 1 and r["ra"] > 0.95 and r["psnr"] > 15 for r in rows), rows
     with pytest.raises(ValueError, match="needs a trained model"):
         evaluate_methods(images, ("rehman",), progress=False)
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="not a readable Rehman checkpoint"):
-        load_baseline(tmp_path / "bad.pt", "rehman")
+        load_network(tmp_path / "bad.pt", "rehman")
     with pytest.raises(ValueError, match="not a HiNet-style checkpoint"):
-        load_baseline(tmp_path / "rehman.pt", "hinet")
+        load_network(tmp_path / "rehman.pt", "hinet", fresh=True).model
 
 
 def test_hinet_style_baseline_extracts_without_z(tmp_path):
@@ -114,7 +114,7 @@ def test_hinet_style_baseline_extracts_without_z(tmp_path):
     tests/test_invertible.py.)"""
     import torch
 
-    from helpers.baselines import Haar, load_baseline, save_baseline, train_hinet
+    from helpers.methods.baselines import Haar, save_baseline, train_hinet
 
     x = torch.rand(2, 3, 8, 6)
     assert torch.isclose(Haar()(x).norm(), x.norm())  # orthonormal
@@ -123,5 +123,5 @@ def test_hinet_style_baseline_extracts_without_z(tmp_path):
     model = train_hinet(ImageFolder(SAMPLES_DIR, size=32, train=True), steps=80, batch_size=4, n_blocks=4)
     save_baseline(model, tmp_path / "hinet.pt")
     images = ImageFolder(SAMPLES_DIR, size=128, files=[p.name for p in list_samples()[-2:]])
-    rows = evaluate_methods(images, ("hinet",), progress=False, hinet=load_baseline(tmp_path / "hinet.pt", "hinet"))
+    rows = evaluate_methods(images, ("hinet",), progress=False, hinet=load_network(tmp_path / "hinet.pt", "hinet", fresh=True).model)
     assert all(r["bpp"] == 3 and r["ra"] > 0.75 for r in rows), rows

@@ -10,9 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import files
+from helpers.plumbing import files
 from helpers.__main__ import main
-from helpers.data import list_samples
+from helpers.data.photos import list_samples
+from helpers.plumbing.inference import load_network
 
 COVER = list_samples()[0]
 
@@ -69,9 +70,9 @@ def test_a_failed_first_write_creates_nothing(tmp_path):
 
 
 def test_png_and_key_saves_fail_cleanly(tmp_path, monkeypatch):
-    from helpers.stego import Key, hide, load_model, save_png
+    from helpers.methods.key_mode import Key, hide, save_png
 
-    stego, key = hide(COVER, b"first", load_model())
+    stego, key = hide(COVER, b"first", load_network().model)
     save_png(stego, tmp_path / "s.png")
     key.save(tmp_path / "k")
     before = listing(tmp_path)
@@ -95,7 +96,7 @@ def test_a_failed_hide_force_keeps_the_previous_pair(tmp_path, monkeypatch, caps
     assert main(args + ["--text", "the first message"]) == 0
     before = listing(tmp_path)
     if fail_at == "png write":
-        monkeypatch.setattr("helpers.images.write_png", lambda image, f: half_then_full(f))
+        monkeypatch.setattr("helpers.plumbing.images.write_png", lambda image, f: half_then_full(f))
     else:
         real, calls = os.replace, []
 
@@ -115,14 +116,14 @@ def test_a_failed_hide_force_keeps_the_previous_pair(tmp_path, monkeypatch, caps
 
 
 def _blind_save(path, tag):
-    from helpers.blind import BlindConfig, build_blind_model, save_blind
+    from helpers.methods.blind_mode import BlindConfig, build_blind_model, save_blind
 
     cfg = BlindConfig(n_blocks=1, growth=4)
     save_blind(build_blind_model(cfg), cfg, path, notes=tag)
 
 
 def _baseline_save(path, tag):
-    from helpers.baselines import Rehman, save_baseline
+    from helpers.methods.baselines import Rehman, save_baseline
 
     model = Rehman()
     model.config["tag"] = tag
@@ -134,7 +135,7 @@ def _checkpoint_save(path, tag):
 
 
 def _export(path, tag):
-    from helpers.train import export_checkpoint
+    from helpers.training.train import export_checkpoint
 
     src = path.with_name("src.pt")
     if not src.exists():  # the second call must fail in the export's own save

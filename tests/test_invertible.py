@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.baselines import Haar
-from helpers.coupling import AffineCouplingBlock
-from helpers.dense import DenseBlock
-from helpers.model import StegoINN
+from helpers.methods.baselines import Haar
+from helpers.network.coupling import AffineCouplingBlock
+from helpers.network.dense import DenseBlock
+from helpers.network.model import StegoINN
 
 
 def small_conv(c_in, c_out):  # any subnet works: the coupling never inverts it

@@ -8,6 +8,15 @@ import helpers
 PACKAGE = Path(helpers.__file__).parent
 
 
+def is_module(node: ast.ImportFrom, name: str) -> bool:
+    """Whether ``from <node.module> import name`` (absolute, or relative to helpers/) imports a module."""
+    parts = [] if node.level or not node.module else node.module.split(".")[1:]
+    if node.level and node.module:
+        parts = node.module.split(".")
+    folder = PACKAGE.joinpath(*parts)
+    return (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file()
+
+
 def private_reaches(source: str) -> list[str]:
     """``from .x import _y`` and ``x._y`` (x a module of the package imported by name) in ``source``."""
     tree = ast.parse(source)
@@ -18,8 +27,8 @@ def private_reaches(source: str) -> list[str]:
             for alias in node.names:
                 if private(alias.name):
                     found.append(f"line {node.lineno}: imports {alias.name}")
-                elif node.module in (None, "helpers") or node.level and not node.module:
-                    modules.add(alias.asname or alias.name)  # from . import ecc: ecc is a module
+                elif is_module(node, alias.name):  # from helpers.coding import blind_code: a module
+                    modules.add(alias.asname or alias.name)
         elif isinstance(node, ast.Import):
             modules.update((a.asname or a.name).split(".")[-1] for a in node.names if a.name.startswith("helpers"))
     for node in ast.walk(tree):
@@ -30,12 +39,30 @@ def private_reaches(source: str) -> list[str]:
 
 
 def test_the_check_finds_each_kind_of_reach():
-    assert private_reaches("from .stego import _layout, open_cover\n") == ["line 1: imports _layout"]
-    assert private_reaches("from helpers.blind import _hide\n") == ["line 1: imports _hide"]
-    assert private_reaches("from . import ecc\nx = ecc._stream(1)\n") == ["line 2: uses ecc._stream"]
-    assert private_reaches("from . import ecc\nx = ecc.decode\nfrom .x import __all__\n") == []
+    assert private_reaches("from helpers.methods.key_mode import _layout, open_cover\n") == ["line 1: imports _layout"]
+    assert private_reaches("from helpers.methods.blind_mode import _hide\n") == ["line 1: imports _hide"]
+    assert private_reaches("from helpers.coding import blind_code\nx = blind_code._stream(1)\n") == ["line 2: uses blind_code._stream"]
+    assert private_reaches("from helpers.coding import blind_code\nx = blind_code.decode\nfrom .x import __all__\n") == []
+    assert private_reaches("from helpers.coding.payload import frame\nx = frame._y\n") == []  # frame: a function
+    assert private_reaches("from helpers import widgets\nwidgets._hidden\n") == ["line 2: uses widgets._hidden"]
 
 
 def test_no_module_uses_another_modules_private_names():
     found = {p.name: r for p in sorted(PACKAGE.rglob("*.py")) if (r := private_reaches(p.read_text()))}
     assert found == {}, f"private names used across modules (make them public in a shared module): {found}"
+
+
+def test_every_module_names_its_notebook_and_is_on_the_readme_map():
+    """d2l's "defined in" habit: each module's docstring names the notebook that teaches it, and the
+    README's map of helpers/ lists every module under its folder."""
+    import re
+
+    readme = (PACKAGE.parent / "README.md").read_text()
+    table = readme[readme.index("### Map of `helpers/`"):]
+    table = table[:table.index("\n\n**")]
+    for p in sorted(PACKAGE.rglob("*.py")):
+        doc = ast.get_docstring(ast.parse(p.read_text())) or ""
+        assert re.search(r"notebooks? \d\d|all notebooks|every notebook", doc), f"{p.relative_to(PACKAGE)}: no notebook named"
+        if p.name != "__init__.py":
+            folder = p.parent.relative_to(PACKAGE).as_posix()
+            assert f"`{p.name}`" in table and (folder == "." or f"`{folder}/`" in table), p.relative_to(PACKAGE)

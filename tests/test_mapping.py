@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from helpers import T_MAPPED, map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
-from helpers.payload import bytes_to_bits
+from helpers.coding.payload import bytes_to_bits
 
 
 def test_all_zeros_does_not_flip():
@@ -125,5 +125,5 @@ def test_exactly_half_ones_is_not_turned_in_a_batch_either():
 
 def test_bits_that_are_not_0_or_1_are_refused_with_what_to_do():
     with pytest.raises(ValueError, match=r"^message bits must all be 0 or 1; convert bytes with "
-                                         r"helpers.payload.bytes_to_bits first$"):
+                                         r"helpers.coding.payload.bytes_to_bits first$"):
         map_bits(torch.tensor([0, 2]))

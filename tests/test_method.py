@@ -1,4 +1,4 @@
-"""The one interface every way to hide implements (helpers/method.py) and its registry."""
+"""The one interface every way to hide implements (helpers/methods/base.py) and its registry."""
 
 import re
 import sys
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.data import list_samples
-from helpers.method import REGISTRY, Hidden, Method, get_method
-from helpers.payload import CapacityError, NoMessageError, RevealError
+from helpers.data.photos import list_samples
+from helpers.methods.base import REGISTRY, Hidden, Method, get_method
+from helpers.coding.payload import CapacityError, NoMessageError, RevealError
 
 COVER = list_samples()[0]
 COVERS = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in list_samples()[:2]])
@@ -40,7 +40,7 @@ def parity_registered(monkeypatch):
 def test_a_new_method_is_one_class_and_one_registry_line(parity_registered, tmp_path):
     """The generic hide/reveal (frame, filler, embed; extract, unframe) works for any embed/extract,
     and the CLI's capacity, the harness and make_stegos serve the new name."""
-    from helpers.evaluate import make_stegos
+    from helpers.evaluation.harness import make_stegos
 
     m = get_method("parity")
     assert isinstance(m, GreenParity) and m.name == "parity"
@@ -114,10 +114,10 @@ def test_key_and_blind_mode_through_the_interface(tmp_path):
 def test_nothing_outside_the_registry_chooses_a_method_by_name():
     """The CLI, the harness, make_stegos and the dashboards go through get_method: none of them tests
     a method's or mode's name against a string (notebook 09's LSB-vs-blind measurement in
-    analysis.py compares two specific embedders and is the one exception)."""
+    evaluation/location.py compares two specific embedders and is the one exception)."""
     helpers = Path(__file__).resolve().parents[1] / "helpers"
     pattern = re.compile(r"""(?<![\w.])(method|mode|args\.mode|kind)\s*(==|!=|in)\s*\(?["']""")
-    hits = [f"{p.name}:{i}: {line.strip()}" for p in sorted(helpers.glob("*.py")) if p.name != "analysis.py"
+    hits = [f"{p.name}:{i}: {line.strip()}" for p in sorted(helpers.rglob("*.py")) if p.name != "location.py"
             for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
     # settings.py's MODE is fast/full/auto, widgets' kind a payload kind, baselines' kind a checkpoint's
     allowed = ("settings.py", "widgets.py:8", "widgets.py:9", "baselines.py")

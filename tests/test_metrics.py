@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from helpers.metrics import psnr, psnr_per_image, recovery_accuracy
+from helpers.evaluation.metrics import psnr, psnr_per_image, recovery_accuracy
 
 
 def test_psnr_known_values():
@@ -35,8 +35,8 @@ def test_psnr_and_ssim_agree_with_scikit_image_on_bundled_photos():
     stego-like perturbation and with a coarse one."""
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-    from helpers.data import list_samples, load_image
-    from helpers.metrics import psnr, ssim
+    from helpers.data.photos import list_samples, load_image
+    from helpers.evaluation.metrics import psnr, ssim
 
     g = torch.Generator().manual_seed(0)
     for path in list_samples(None):

@@ -43,7 +43,7 @@ def test_notebook_conventions(path):
         assert text.count("os.environ[") == (c is code[0]) * text.count('os.environ["INN_STEGO_CACHE"] =')
     if path.name[:2] in ("06", "07", "08", "09"):  # the network of notebook 05 (or the shipped one) is used downstream
         assert '\nCHECKPOINT = "shipped"' in settings and "PAPER_CKPT = paper_checkpoint(CHECKPOINT)" in settings
-        assert all("load_model()" not in "".join(c["source"]) for c in code), "load_model(PAPER_CKPT)"
+        assert all("load_network()" not in "".join(c["source"]) for c in code), "load_network(PAPER_CKPT)"
     tail = "".join("".join(c["source"]) for c in cells[-4:] if c["cell_type"] == "markdown")
     for heading in ("## Summary", "## Exercises", "## References"):
         assert heading in tail

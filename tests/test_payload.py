@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.payload import (CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bits,
+from helpers.coding.payload import (CapacityError, bits_to_bytes, bits_to_plane, bytes_to_bits, capacity_bits,
                              capacity_bytes, message_to_plane, plane_to_bits, plane_to_message)
 
 
@@ -115,7 +115,7 @@ def test_error_messages_say_exactly_what_is_wrong():
 
 
 def test_the_filler_is_seeded_or_random_and_as_long_as_asked():
-    from helpers.payload import random_filler
+    from helpers.coding.payload import random_filler
 
     assert random_filler(10, 3) == random_filler(10, 3) == np.random.default_rng(3).bytes(10)
     assert random_filler(10, 3) != random_filler(10, 4)

@@ -5,9 +5,10 @@ import csv
 
 import pytest
 
-from helpers.data import SAMPLES_DIR, SHIPPED_HELD_OUT, bundled_training_set
+from helpers.data.photos import SAMPLES_DIR, SHIPPED_HELD_OUT, bundled_training_set
 from helpers.settings import SHIPPED_PAPER, cache_dir, choose_mode, paper_checkpoint
-from helpers.stego import load_model, model_fingerprint
+from helpers.methods.key_mode import model_fingerprint
+from helpers.plumbing.inference import load_network
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_cache_dir(no_env, tmp_path):
 
 
 def test_checkpoint_setting_names_the_network_that_is_loaded(tmp_path, random_inn, capsys):
-    from helpers.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, export_checkpoint, save_checkpoint
+    from helpers.training.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, export_checkpoint, save_checkpoint
 
     assert paper_checkpoint("shipped") == SHIPPED_PAPER and SHIPPED_PAPER.is_file()
     # a student's run, exported as notebook 05 does, is the network notebooks 06-09 then use
@@ -73,8 +74,8 @@ def test_checkpoint_setting_names_the_network_that_is_loaded(tmp_path, random_in
     capsys.readouterr()
     path = paper_checkpoint(str(export))
     assert path == export and "your checkpoint" in capsys.readouterr().out
-    assert model_fingerprint(load_model(path)) == model_fingerprint(net)
-    assert model_fingerprint(load_model(path)) != model_fingerprint(load_model(SHIPPED_PAPER))
+    assert model_fingerprint(load_network(path).model) == model_fingerprint(net)
+    assert model_fingerprint(load_network(path).model) != model_fingerprint(load_network(SHIPPED_PAPER).model)
     with pytest.raises(FileNotFoundError, match="CHECKPOINT 'nope.pt' is not a file: use the path notebook 05"):
         paper_checkpoint("nope.pt")
 

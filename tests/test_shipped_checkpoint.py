@@ -2,8 +2,9 @@
 
 import torch
 
-from helpers.data import DATA_DIR, ImageFolder, SAMPLES_DIR
-from helpers.train import evaluate, load_checkpoint, model_from_checkpoint
+from helpers.data.photos import DATA_DIR, ImageFolder, SAMPLES_DIR
+from helpers.training.train import evaluate, load_checkpoint
+from helpers.plumbing.inference import load_network
 
 SHIPPED = DATA_DIR / "checkpoints" / "paper.pt"
 
@@ -18,7 +19,7 @@ def test_shipped_checkpoint_is_small_safe_and_documented():
 
 
 def test_shipped_checkpoint_hides_and_recovers_losslessly():
-    model = model_from_checkpoint(SHIPPED)
+    model = load_network(SHIPPED, fresh=True).model
     images = ImageFolder(SAMPLES_DIR, size=128, files=["coffee_128x128_0.png", "ihc_128x128_2.png"])
     metrics = evaluate(model, images, bpp=3, mapping=True)
     assert metrics["ra"] == [1.0, 1.0]

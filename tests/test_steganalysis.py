@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.baselines import lsb_hide, lsb_positions, lsb_reveal
-from helpers.data import list_samples
-from helpers.steganalysis import (DETECTORS, auc, chi_square, estimate, rs_analysis, roc_curve, sample_pairs,
+from helpers.methods.baselines import lsb_hide, lsb_positions, lsb_reveal
+from helpers.data.photos import list_samples
+from helpers.evaluation.statistical import (DETECTORS, auc, chi_square, estimate, rs_analysis, roc_curve, sample_pairs,
                                   weighted_stego)
 
 COVERS = [np.asarray(Image.open(p).convert("RGB")) for p in list_samples()]  # 55 crops, 128 x 128

@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.data import list_samples
-from helpers.payload import CapacityError, capacity_bytes
-from helpers.stego import (HEADER, MIN_SIDE, CoverConverted, Key, KeyFileError, RevealError, capacity, frame, hide,
-                           hide_and_check, load_model, model_fingerprint, reveal, save_png, unframe)
+from helpers.data.photos import list_samples
+from helpers.coding.payload import CapacityError, capacity_bytes
+from helpers.methods.key_mode import (HEADER, MIN_SIDE, CoverConverted, Key, KeyFileError, RevealError, capacity, frame, hide,
+                           hide_and_check, model_fingerprint, reveal, save_png, unframe)
+from helpers.plumbing.inference import load_network
 
 FULL = os.environ.get("INN_STEGO_FULL_TESTS") == "1"
 PHOTOS = list_samples(None)
@@ -89,14 +90,14 @@ def test_every_bundled_photo_round_trips_at_full_capacity(index, tmp_path):
     for bpp in bpps:
         kind = ("random", "text")[(index + bpp // 3) % 2]
         message = message_for(capacity(h, w, bpp), kind, seed=index)
-        revealed, key = round_trip(path, message, load_model(), bpp, tmp_path)
+        revealed, key = round_trip(path, message, load_network().model, bpp, tmp_path)
         assert revealed == message, f"{path.name} at {bpp} bpp ({kind})"
         assert key.corrections.size == 0  # the trained network needs no help from the key
 
 
 @pytest.mark.parametrize("bpp", [1, 3])
 def test_empty_message_reveals_as_empty(bpp, tmp_path):
-    assert round_trip(PHOTOS[0], b"", load_model(), bpp, tmp_path)[0] == b""
+    assert round_trip(PHOTOS[0], b"", load_network().model, bpp, tmp_path)[0] == b""
 
 
 @pytest.mark.parametrize("name", ["astronaut_128x128_0", "hubble_deep_field_128x128_1", "flower_17x23_0",
@@ -138,14 +139,14 @@ def test_hide_and_check_reports_the_networks_own_recovery_accuracy(random_inn, t
 
 def test_hide_accepts_pil_images_and_text(tmp_path):
     image = Image.open(PHOTOS[1])
-    stego, key = hide(image, "grüße", load_model(), bpp=1)
+    stego, key = hide(image, "grüße", load_network().model, bpp=1)
     assert stego.mode == "RGB" and stego.size == image.size
-    assert reveal(stego, key, load_model()) == "grüße".encode("utf-8")
+    assert reveal(stego, key, load_network().model) == "grüße".encode("utf-8")
 
 
 def test_unused_capacity_is_random_filler_not_zeros():
-    stego_a, key_a = hide(PHOTOS[2], b"short", load_model(), filler_seed=1)
-    stego_b, key_b = hide(PHOTOS[2], b"short", load_model(), filler_seed=2)
+    stego_a, key_a = hide(PHOTOS[2], b"short", load_network().model, filler_seed=1)
+    stego_b, key_b = hide(PHOTOS[2], b"short", load_network().model, filler_seed=2)
     assert not np.array_equal(np.asarray(stego_a), np.asarray(stego_b))  # the filler differs
     assert reveal(stego_a, key_a) == reveal(stego_b, key_b) == b"short"
 
@@ -166,7 +167,7 @@ def test_converted_covers_warn_and_round_trip(mode, tmp_path):
     cover.save(path)
     before = path.read_bytes()
     with pytest.warns(CoverConverted, match="converted to 8-bit RGB"):
-        stego, key = hide(path, b"converted", load_model(), bpp=3)
+        stego, key = hide(path, b"converted", load_network().model, bpp=3)
     assert stego.mode == "RGB"
     assert reveal(stego, key) == b"converted"
     assert path.read_bytes() == before  # the cover is never touched
@@ -175,7 +176,7 @@ def test_converted_covers_warn_and_round_trip(mode, tmp_path):
 def test_sixteen_bit_cover_keeps_its_levels():
     """A 16-bit cover is scaled, not truncated: 257 * k (16 bits) becomes k (8 bits)."""
     arr = np.arange(256, dtype=np.uint16).reshape(16, 16) * 257
-    from helpers.stego import open_cover
+    from helpers.methods.key_mode import open_cover
     with pytest.warns(CoverConverted):
         rgb = open_cover(Image.fromarray(arr))
     assert np.array_equal(np.asarray(rgb)[..., 0], np.arange(256).reshape(16, 16))
@@ -183,14 +184,14 @@ def test_sixteen_bit_cover_keeps_its_levels():
 
 def test_cover_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="cover image not found"):
-        hide(tmp_path / "missing.png", b"x", load_model())
+        hide(tmp_path / "missing.png", b"x", load_network().model)
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(ValueError, match="cannot read .* as an image"):
-        hide(tmp_path / "notes.png", b"x", load_model())
+        hide(tmp_path / "notes.png", b"x", load_network().model)
     with pytest.raises(ValueError, match=f"at least {MIN_SIDE} x {MIN_SIDE}"):
-        hide(Image.new("RGB", (15, 40)), b"", load_model())
+        hide(Image.new("RGB", (15, 40)), b"", load_network().model)
     with pytest.raises(CapacityError, match="holds at most 18 bytes at 1 bpp"):
-        hide(Image.new("RGB", (16, 16)), b"x" * 19, load_model(), bpp=1)
+        hide(Image.new("RGB", (16, 16)), b"x" * 19, load_network().model, bpp=1)
 
 
 # --------------------------------------------------------------------------- keys
@@ -199,10 +200,10 @@ def test_cover_errors(tmp_path):
 def made(tmp_path_factory):
     d = tmp_path_factory.mktemp("made")
     same_size = list_samples((128, 128))
-    stego, key = hide(same_size[5], b"the key belongs to this image", load_model(), bpp=3, filler_seed=4)
+    stego, key = hide(same_size[5], b"the key belongs to this image", load_network().model, bpp=3, filler_seed=4)
     save_png(stego, d / "stego.png")
     key.save(d / "key.npz")
-    stego2, key2 = hide(same_size[6], b"another image", load_model(), bpp=3, filler_seed=5)
+    stego2, key2 = hide(same_size[6], b"another image", load_network().model, bpp=3, filler_seed=5)
     key2.save(d / "other_key.npz")
     return d
 
@@ -212,7 +213,7 @@ def test_key_file_contents_and_size(made):
         assert set(a.files) == {"format", "version", "z", "turn", "bpp", "size", "tile", "model_fingerprint",
                                 "thumbnail", "corrections"}
         assert a["z"].shape == (3, 128, 128) and a["z"].dtype == np.float32
-        assert str(a["model_fingerprint"]) == model_fingerprint(load_model())
+        assert str(a["model_fingerprint"]) == model_fingerprint(load_network().model)
     size = (made / "key.npz").stat().st_size
     assert 100_000 < size < 3 * 128 * 128 * 4 + 10_000  # z dominates: float32, hardly compressible
 
@@ -318,7 +319,7 @@ def test_a_key_whose_z_was_edited_fails_through_the_checksum(tmp_path):
     message header or its CRC-32, never returned as wrong bytes."""
     path = list_samples((128, 128))[7]
     message = message_for(capacity(128, 128, 3), "random", seed=7)
-    stego, key = hide(path, message, load_model(), bpp=3, filler_seed=1)
+    stego, key = hide(path, message, load_network().model, bpp=3, filler_seed=1)
     assert reveal(stego, key) == message
     rng = np.random.default_rng(0)
     tail = Key(**{**key.__dict__, "z": key.z.copy()})
@@ -336,7 +337,7 @@ def test_an_image_altered_where_the_message_lies_fails_its_crc(tmp_path):
     (first rows) intact and flipped message bits below: the CRC-32 must refuse them."""
     path = list_samples((128, 128))[7]
     message = message_for(capacity(128, 128, 3), "random", seed=7)
-    stego, key = hide(path, message, load_model(), bpp=3, filler_seed=1)
+    stego, key = hide(path, message, load_network().model, bpp=3, filler_seed=1)
     arr = np.asarray(stego).copy()
     arr[100:] = 255 - arr[100:]
     with pytest.raises(RevealError, match="made for another image"):

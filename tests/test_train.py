@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers.data import SAMPLES_DIR
-from helpers.train import (TrainConfig, TrainingDiverged, build_model, load_checkpoint, model_from_checkpoint,
+from helpers.data.photos import SAMPLES_DIR
+from helpers.training.train import (TrainConfig, TrainingDiverged, build_model, load_checkpoint,
                            round_straight_through, train)
+from helpers.plumbing.inference import load_network
 
 SMALL = dict(data=str(SAMPLES_DIR), crop=32, n_blocks=2, growth=8, last_init="default", limit_images=16)
 
@@ -62,7 +63,7 @@ def test_checkpoint_loads_without_pickle_code(tmp_path):
     result = train(TrainConfig(**SMALL, out=str(tmp_path), epochs=1, max_steps_per_epoch=1), progress=False)
     state = torch.load(result["checkpoint"], weights_only=True)  # must not need arbitrary unpickling
     assert state["format"] == "inn-stego-checkpoint" and state["config"]["crop"] == 32
-    model = model_from_checkpoint(result["checkpoint"])
+    model = load_network(result["checkpoint"], fresh=True).model
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), result["model"].state_dict().values()))
 
 
@@ -144,9 +145,9 @@ def test_zero_init_starts_at_zero_loss_and_does_not_move(tmp_path):
 
 
 def test_evaluate_reports_per_image_metrics():
-    from helpers.data import ImageFolder
-    from helpers.model import StegoINN
-    from helpers.train import evaluate
+    from helpers.data.photos import ImageFolder
+    from helpers.network.model import StegoINN
+    from helpers.training.train import evaluate
 
     images = ImageFolder(SAMPLES_DIR, size=32, files=["coffee_128x128_0.png", "china_128x128_1.png"])
     identity = evaluate(StegoINN(n_blocks=2, growth=8, last_init="zero"), images)
@@ -159,12 +160,12 @@ def test_evaluate_reports_per_image_metrics():
 
 def test_exported_checkpoint_is_small_and_loads(tmp_path):
     result = train(TrainConfig(**SMALL, out=str(tmp_path / "run"), epochs=1, max_steps_per_epoch=1), progress=False)
-    from helpers.train import export_checkpoint
+    from helpers.training.train import export_checkpoint
 
     small = export_checkpoint(result["checkpoint"], tmp_path / "small.pt", notes="test run")
     assert small.stat().st_size < 0.6 * result["checkpoint"].stat().st_size  # no optimiser state
     assert load_checkpoint(small)["notes"] == "test run"
-    model = model_from_checkpoint(small)
+    model = load_network(small, fresh=True).model
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), result["model"].state_dict().values()))
     (tmp_path / "resume").mkdir()
     (tmp_path / "resume" / "last.pt").write_bytes(small.read_bytes())

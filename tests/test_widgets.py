@@ -120,19 +120,19 @@ def test_stego_dashboard_says_it_is_working_while_it_hides(monkeypatch):
 def test_steganalysis_stegos_are_kept_in_the_cache(monkeypatch, tmp_path):
     """The dashboard's expensive part is made once, kept in the cache folder, read back unchanged
     in a new process (here: with the in-memory cache cleared), and made again if the file is damaged."""
-    from helpers import evaluate
+    from helpers.evaluation import harness
 
     monkeypatch.setenv("INN_STEGO_CACHE", str(tmp_path))
     widgets._steganalysis_sets.cache_clear()
     covers, _, first = widgets._steganalysis_sets(3)
     kept = list((tmp_path / "dashboards").glob("steganalysis-*.npy"))
     assert len(kept) == 1 and not list((tmp_path / "dashboards").glob("*.tmp"))
-    real = evaluate.make_stegos
-    monkeypatch.setattr(evaluate, "make_stegos", lambda *a, **k: pytest.fail("should have been read from the cache"))
+    real = harness.make_stegos
+    monkeypatch.setattr(harness, "make_stegos", lambda *a, **k: pytest.fail("should have been read from the cache"))
     widgets._steganalysis_sets.cache_clear()
     assert widgets._steganalysis_sets(3)[2] == first
     kept[0].write_bytes(b"damaged")
-    monkeypatch.setattr(evaluate, "make_stegos", real)
+    monkeypatch.setattr(harness, "make_stegos", real)
     widgets._steganalysis_sets.cache_clear()
     assert widgets._steganalysis_sets(3)[2] == first
     widgets._steganalysis_sets.cache_clear()  # later tests build from the real cache folder again

@@ -6,7 +6,7 @@ bug the suite would let through. The score per module is killed / all mutants.
 
     pip install mutmut          # (not a dependency of the package)
     python tools/mutation.py                     # every module below; about an hour on 2 cores
-    python tools/mutation.py --modules payload   # one module
+    python tools/mutation.py --modules coding/payload   # one module
     python tools/mutation.py --survivors         # also list the surviving mutants (mutmut show NAME)
 
 Work happens in a temporary copy of the working tree (mutmut writes a ``mutants/`` folder into
@@ -29,20 +29,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# module -> (mutant name patterns, the tests that guard it: the unit tests that reach it, not the
-# end-to-end ones that run a network for seconds per mutant)
+# module (its path under helpers/) -> (mutant name patterns, the tests that guard it: the unit tests
+# that reach it, not the end-to-end ones that run a network for seconds per mutant)
+FRAMING = ("tests/test_stego.py", "tests/test_compat.py", "tests/test_method.py")
 MODULES = {
-    "payload": (["helpers.payload.*"], ["tests/test_payload.py", "tests/test_mapping.py"]),
-    "mapping": (["helpers.mapping.*"], ["tests/test_mapping.py", "tests/test_payload.py"]),
-    "ecc": (["helpers.ecc.*"], ["tests/test_blind.py", "-k", "not blind_hide and not capacity_of and not network "
-                                "and not cells and not odd_sizes and not command_line and not training "
-                                "and not untouched and not altered and not raw_bit and not skips_the_parit"]),
-    # key mode's framing and key file only (the rest of stego.py runs the network)
-    "stego": ([f"helpers.stego.x_{f}__mutmut_*" for f in ("frame", "unframe", "capacity", "_corrected_message")]
-              + ["helpers.stego.xǁKeyǁ*"],
-              ["tests/test_stego.py", "tests/test_files.py", "tests/test_compat.py", "-k",
-               "frame or capacity_is or filler or flower_17x23 or without_its_corrections or format or edges "
-               "or archive or write or png_and_key or earlier_version"]),
+    "coding/payload": (["helpers.coding.payload.*"],
+                       ["tests/test_payload.py", "tests/test_mapping.py", *FRAMING, "-k",
+                        "not stego and not compat and not every_method and not key_and_blind or frame or filler"]),
+    "coding/mapping": (["helpers.coding.mapping.*"], ["tests/test_mapping.py", "tests/test_payload.py"]),
+    "coding/blind_code": (["helpers.coding.blind_code.*"],
+                          ["tests/test_blind.py", "-k", "not blind_hide and not capacity_of and not network "
+                           "and not cells and not odd_sizes and not command_line and not training "
+                           "and not untouched and not altered and not raw_bit and not skips_the_parit"]),
+    # key mode's capacity and key file only (the rest of methods/key_mode.py runs the network)
+    "methods/key_mode": ([f"helpers.methods.key_mode.x_{f}__mutmut_*" for f in ("capacity", "_corrected_message")]
+                         + ["helpers.methods.key_mode.xǁKeyǁ*"],
+                         ["tests/test_stego.py", "tests/test_files.py", "tests/test_compat.py", "-k",
+                          "frame or capacity_is or filler or flower_17x23 or without_its_corrections or format or "
+                          "edges or archive or write or png_and_key or earlier_version"]),
 }
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
 

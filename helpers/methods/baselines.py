@@ -2,7 +2,7 @@
 HiNet-style invertible network.
 
 LSB-1bit hides one bit per pixel by replacing the least significant bit of one colour value:
-the red channel (channel 0), the same layout as our 1 bpp mode (:mod:`helpers.payload`). A
+the red channel (channel 0), the same layout as our 1 bpp mode (:mod:`helpers.coding.payload`). A
 payload of less than 1 bpp goes to pixels chosen by a seeded random permutation, as a careful
 LSB embedder would (sequential embedding is even easier to detect).
 """
@@ -57,7 +57,8 @@ def lsb_reveal(stego, n_bits: int, seed: int | None = 0) -> np.ndarray:
 import torch  # noqa: E402  (the LSB part above needs only numpy)
 from torch import nn  # noqa: E402
 
-from .files import load_weights, save_checkpoint  # noqa: E402
+from helpers.plumbing.files import save_checkpoint  # noqa: E402
+from helpers.plumbing.inference import Network, load_network  # noqa: E402
 
 
 def _conv(c_in, c_out):
@@ -110,14 +111,14 @@ def train_rehman(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-
                  seed: int = 0, device=None, progress: bool = False, time_limit: float | None = None,
                  init: Rehman | None = None) -> Rehman:
     """Train :class:`Rehman` on a dataset of cover crops ``(3, H, W)`` (e.g. a training
-    :class:`helpers.data.ImageFolder`): random bit planes, loss ``MSE(cover, stego) + beta *
+    :class:`helpers.data.photos.ImageFolder`): random bit planes, loss ``MSE(cover, stego) + beta *
     MSE(bits, decoded)`` on the 8-bit rounded stego (straight-through), Adam. Stops after ``steps``
-    or ``time_limit`` seconds (:func:`helpers.train.guarded_step` clips gradients and stops on a
+    or ``time_limit`` seconds (:func:`helpers.training.train.guarded_step` clips gradients and stops on a
     non-finite loss);
     ``init`` continues training a model."""
     from tqdm.auto import tqdm
 
-    from .train import guarded_step, random_batch, round_straight_through
+    from helpers.training.train import guarded_step, random_batch, round_straight_through
 
     device = torch.device(device or "cpu")
     torch.manual_seed(seed)
@@ -169,7 +170,7 @@ class HiNetStyle(nn.Module):
 
     def __init__(self, n_blocks: int = 8, clamp: float = 2.0, growth: int = 32) -> None:
         super().__init__()
-        from .model import StegoINN
+        from helpers.network.model import StegoINN
 
         self.config = {"n_blocks": n_blocks, "clamp": clamp, "growth": growth}
         self.inn = StegoINN(n_blocks=n_blocks, channels=12, clamp=clamp, growth=growth, last_init="zero")
@@ -197,7 +198,7 @@ def train_hinet(images, steps: int = 1000, batch_size: int = 8, lr: float = 1e-3
     ``init`` continues training a model."""
     from tqdm.auto import tqdm
 
-    from .train import guarded_step, random_batch
+    from helpers.training.train import guarded_step, random_batch
 
     device = torch.device(device or "cpu")
     torch.manual_seed(seed)
@@ -225,29 +226,23 @@ def save_baseline(model: nn.Module, path) -> None:
     save_checkpoint(path, {"format": f"inn-stego-{kind}", "config": model.config, "model": model.state_dict()})
 
 
-def load_baseline(path, kind: str) -> nn.Module:
-    """Load a baseline saved by :func:`save_baseline` (``kind``: ``"rehman"`` or ``"hinet"``)
-    without executing code."""
-    name = {"rehman": "Rehman", "hinet": "HiNet-style"}[kind]
-    state = load_weights(path, f"inn-stego-{kind}", f"{name} checkpoint",
-                         " (save one with helpers.baselines.save_baseline)")
-    model = (Rehman if kind == "rehman" else HiNetStyle)(**state["config"])
+def network_from_state(state: dict, path) -> Network:
+    """The :class:`Rehman` or :class:`HiNetStyle` of a checkpoint written by :func:`save_baseline`
+    (read by :func:`helpers.plumbing.inference.load_network`, ``kind="rehman"`` or ``"hinet"``)."""
+    model = (Rehman if state["format"] == "inn-stego-rehman" else HiNetStyle)(**state["config"])
     model.load_state_dict(state["model"])
-    return model.eval()
+    return Network(model.eval(), state["config"])
 
 
 # ----------------------------------------------------------------------------- as Methods
 
-from .data import DATA_DIR, batch_to_uint8, uint8_to_batch  # noqa: E402
-from .method import Method  # noqa: E402
-from .model import quantize_8bit  # noqa: E402
-
-#: The baselines trained for the comparison and shipped in ``data/checkpoints/`` (how: its README.md).
-SHIPPED = {"rehman": DATA_DIR / "checkpoints" / "rehman.pt", "hinet": DATA_DIR / "checkpoints" / "hinet.pt"}
+from helpers.data.photos import batch_to_uint8, uint8_to_batch  # noqa: E402
+from helpers.methods.base import Method  # noqa: E402
+from helpers.network.model import quantize_8bit  # noqa: E402
 
 
 class LSB(Method):
-    """LSB-1bit behind the interface of :mod:`helpers.method`: at full capacity every pixel's red LSB,
+    """LSB-1bit behind the interface of :mod:`helpers.methods.base`: at full capacity every pixel's red LSB,
     in raster order; its framed ``hide``/``reveal`` are exact (and easy to detect: notebook 08)."""
 
     name, title, bpp = "lsb", "LSB-1bit", 1
@@ -263,12 +258,13 @@ class LSB(Method):
 
 
 class _Network(Method):
-    """A baseline network: ``model`` (a module), else the ``checkpoint`` file, else the shipped one."""
+    """A baseline network: ``model`` (a module), else the ``checkpoint`` file, else the shipped one
+    (:func:`helpers.plumbing.inference.shipped`)."""
 
     kind = ""
 
     def __init__(self, model=None, checkpoint=None) -> None:
-        self.model = model if model is not None else load_baseline(checkpoint or SHIPPED[self.kind], self.kind)
+        self.model = model if model is not None else load_network(checkpoint, self.kind).model
 
     def _tensors(self, images, bits=None):
         device = next(self.model.parameters()).device
@@ -279,7 +275,7 @@ class _Network(Method):
 
 
 class RehmanMethod(_Network):
-    """Rehman et al. 2018 behind the interface of :mod:`helpers.method`: a bit plane at 1 bpp; the
+    """Rehman et al. 2018 behind the interface of :mod:`helpers.methods.base`: a bit plane at 1 bpp; the
     decoder's values rounded at 0.5."""
 
     name, title, bpp, kind = "rehman", "Rehman et al. 2018", 1, "rehman"
@@ -295,7 +291,7 @@ class RehmanMethod(_Network):
 
 
 class HiNetMethod(_Network):
-    """The HiNet-style network behind the interface of :mod:`helpers.method`: 3 bpp; the receiver
+    """The HiNet-style network behind the interface of :mod:`helpers.methods.base`: 3 bpp; the receiver
     draws z from a Gaussian (``generator``), as HiNet does, and rounds the values to bits."""
 
     name, title, bpp, kind = "hinet", "HiNet-style", 3, "hinet"

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DATA_DIR
-from .download import DownloadError, download
+from helpers.data.photos import DATA_DIR
+from helpers.data.download import DownloadError, download
 
 
 @dataclass(frozen=True)
@@ -102,14 +102,14 @@ def _extract(archive: Path, members: dict, names, out_dir: Path) -> list:
 def prepare_subset(source: Source = COCO_VAL2017, cache_dir=None, out_dir=None,
                    n_train: int | None = None, n_eval: int | None = None, seed: int = 2022, manifest_path=None,
                    url: str | None = None, progress: bool = True) -> dict:
-    """Download ``source`` (cached, resumable, checksummed: :func:`helpers.download.download`),
+    """Download ``source`` (cached, resumable, checksummed: :func:`helpers.data.download.download`),
     choose the subset (:func:`choose_subset`), extract it to ``out_dir/train`` and
     ``out_dir/eval``, and write or check the manifest. ``n_train`` and ``n_eval`` default to the
     source's own (``source.n_train``, ``source.n_eval``), so every notebook asks for the same subset
     of a source and agrees with its manifest. ``cache_dir`` defaults to
     :func:`helpers.settings.cache_dir`. ``url`` overrides the archive's address (a mirror, or the
     tests' local server). Returns the manifest (a dict)."""
-    from .settings import cache_dir as default_cache
+    from helpers.settings import cache_dir as default_cache
 
     n_train = source.n_train if n_train is None else n_train
     n_eval = source.n_eval if n_eval is None else n_eval

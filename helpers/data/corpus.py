@@ -16,7 +16,7 @@ must stay on the same side of a train/test split). :func:`build_corpus` then, fo
 
 The images are never committed: their licences (GPL-2+, CC-BY-SA) travel with the packages.
 
-    python -m helpers.corpus            # fetch the packages and build the corpus in the cache folder
+    python -m helpers.data.corpus            # fetch the packages and build the corpus in the cache folder
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from .data import DATA_DIR
+from helpers.data.photos import DATA_DIR
 
 PHOTO_LIST = DATA_DIR / "corpus" / "photos.csv"
 MANIFEST_FIELDS = ["source", "file", "group", "kind", "package", "version", "member", "width", "height", "sha256",
@@ -238,7 +238,7 @@ def read_manifest(folder=None) -> list[dict]:
     folder = Path(folder) if folder is not None else corpus_dir()
     manifest = folder / "manifest.csv"
     if not manifest.is_file():
-        raise CorpusError(f"no corpus manifest at {manifest}: run  python -m helpers.corpus  first")
+        raise CorpusError(f"no corpus manifest at {manifest}: run  python -m helpers.data.corpus  first")
     with open(manifest, newline="") as f:
         return list(csv.DictReader(f))
 
@@ -281,7 +281,7 @@ def training_images(folder=None, short_sides=(256, 512)) -> list[Path]:
 
 def corpus_dir() -> Path:
     """``<cache>/corpus`` (see :func:`helpers.settings.cache_dir`)."""
-    from .settings import cache_dir
+    from helpers.settings import cache_dir
 
     return cache_dir() / "corpus"
 

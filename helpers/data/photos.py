@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Where the bundled data lives; set ``INN_STEGO_DATA`` to use another folder.
 DATA_DIR = Path(os.environ.get("INN_STEGO_DATA", REPO_ROOT / "data"))
 SAMPLES_DIR = DATA_DIR / "samples"
@@ -127,7 +127,7 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
 
 def tensor_to_pil(image: torch.Tensor) -> Image.Image:
     """Float ``(3, H, W)`` (or ``(1, 3, H, W)``) in [0, 1] -> 8-bit RGB PIL image, rounding
-    to the nearest level as saving a PNG does (:func:`helpers.model.quantize_8bit`)."""
+    to the nearest level as saving a PNG does (:func:`helpers.network.model.quantize_8bit`)."""
     x = image.detach().cpu()
     if x.dim() == 4:
         if x.shape[0] != 1:

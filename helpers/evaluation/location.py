@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import batch_to_uint8, uint8_to_batch
-from .payload import capacity_bits
-from .mapping import map_bits, unmap_bits
-from .model import StegoINN, quantize_8bit
+from helpers.data.photos import batch_to_uint8, uint8_to_batch
+from helpers.coding.payload import capacity_bits
+from helpers.coding.mapping import map_bits, unmap_bits
+from helpers.network.model import StegoINN, quantize_8bit
 
 
 def _bits(shape, bpp: int, g: torch.Generator) -> torch.Tensor:
@@ -31,7 +31,7 @@ def reveal_variants(model: StegoINN, covers: torch.Tensor, bpp: int = 3, seed: i
     cover** i; the right key applied to **another photo** (cover i+1). Returns the recovery
     accuracy (fraction of image i's bits) of each, averaged over images, and the share of 8-bit
     values the stego image changed."""
-    from .inference import input_layout
+    from helpers.plumbing.inference import input_layout
 
     fmt = input_layout(model)  # channels-last for the shipped network: about 2x faster on a CPU
     g = torch.Generator().manual_seed(seed)
@@ -63,7 +63,7 @@ def identity_network(covers: torch.Tensor, seed: int = 0, value_bits: int = 16) 
     its loss (eq. 7, with 8-bit rounding) and recovery at 3 bpp, and how many bits per value it
     returns exactly when the secret map holds ``value_bits``-bit numbers instead of bits (z carries
     everything, so "capacity" is limited only by float32)."""
-    from .train import paper_loss, round_straight_through
+    from helpers.training.train import paper_loss, round_straight_through
 
     g = torch.Generator().manual_seed(seed)
     net = StegoINN(last_init="zero").eval()
@@ -89,7 +89,7 @@ def information_budget(model: StegoINN, cover: torch.Tensor, bpp: int = 3, seed:
     closer to what it really carries)."""
     import zlib
 
-    from .inference import input_layout
+    from helpers.plumbing.inference import input_layout
 
     fmt = input_layout(model)
     g = torch.Generator().manual_seed(seed)
@@ -110,22 +110,23 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
     """Blind mode against LSB replacement at each net payload (bits per pixel of message): for
     every payload and method, mean PSNR and SSIM (cover vs 8-bit stego), the raw bit error rate
     before error correction (blind) and the share of messages recovered byte-exact from the PNG,
-    the fused statistical detector's AUC (:func:`helpers.steganalysis.estimate`) and a learned
-    detector's accuracy (:func:`helpers.detectors.train_detector`, XuNet-style) on held-out covers
+    the fused statistical detector's AUC (:func:`helpers.evaluation.statistical.estimate`) and a learned
+    detector's accuracy (:func:`helpers.evaluation.learned.train_detector`, XuNet-style) on held-out covers
     (``train_mask`` marks the covers it may train on).
 
     Blind mode hides a random message of ``payload x H x W / 8`` bytes exactly as
-    :func:`helpers.blind.blind_hide` does: in the fewest 32 x 32 cells that hold it (``footprint``:
+    :func:`helpers.methods.blind_mode.blind_hide` does: in the fewest 32 x 32 cells that hold it (``footprint``:
     the share of the image they cover), with more parity only where its self-check (the receiver's
     decode of the 8-bit image) fails; ``exact`` counts the messages that check returns exactly."""
-    from . import ecc
-    from .baselines import lsb_hide
-    from .blind import hide_tensor, load_blind_model
-    from .detectors import detection_accuracy, train_detector
-    from .metrics import psnr_per_image, ssim_per_image
-    from .steganalysis import auc, estimate
+    from helpers.coding import blind_code
+    from helpers.methods.baselines import lsb_hide
+    from helpers.methods.blind_mode import hide_tensor
+    from helpers.plumbing.inference import load_network
+    from helpers.evaluation.learned import detection_accuracy, train_detector
+    from helpers.evaluation.metrics import psnr_per_image, ssim_per_image
+    from helpers.evaluation.statistical import auc, estimate
 
-    net, cfg = blind_model if blind_model is not None else load_blind_model()
+    net, cfg = blind_model if blind_model is not None else load_network(kind="blind")
     covers_u8, train_mask = np.asarray(covers_u8), np.asarray(train_mask, dtype=bool)
     if train_mask.all() or not train_mask.any():
         raise ValueError("train_mask must mark some covers for the detector to train on and leave some held out")
@@ -150,8 +151,8 @@ def tradeoff(covers_u8: np.ndarray, payloads, train_mask: np.ndarray, blind_mode
                                    for i, c in enumerate(covers_u8)])
                 row.update(raw_ber=0.0, exact=1.0)
             else:
-                if n_bytes > ecc.net_capacity(raw_bits // 8):
-                    row.update(error=f"more than the net capacity ({ecc.net_capacity(raw_bits // 8)} bytes)")
+                if n_bytes > blind_code.net_capacity(raw_bits // 8):
+                    row.update(error=f"more than the net capacity ({blind_code.net_capacity(raw_bits // 8)} bytes)")
                     rows.append(row)
                     continue
                 stegos, infos, exact = [], [], 0

@@ -3,7 +3,7 @@
 Used by every way to hide (key mode, notebook 06; blind mode, notebook 09) and by the command line.
 A cover of another mode is converted and the conversion announced; a stego image is only ever
 written as PNG (a lossy format would destroy the message), and atomically
-(:func:`helpers.files.write_atomic`): an existing file is replaced whole or not at all.
+(:func:`helpers.plumbing.files.write_atomic`): an existing file is replaced whole or not at all.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from .data import UNREADABLE, pil_to_rgb8
-from .files import write_atomic
+from helpers.data.photos import UNREADABLE, pil_to_rgb8
+from helpers.plumbing.files import write_atomic
 
 MIN_SIDE = 16  # the smallest cover side any method accepts
 LOSSY_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".heic", ".heif", ".avif", ".jxl", ".gif")

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import split_by_source  # noqa: F401  (defined with the bundled photos; imported from here too)
+from helpers.data.photos import split_by_source  # noqa: F401  (defined with the bundled photos; imported from here too)
 
 KV = torch.tensor([[-1, 2, -2, 2, -1],
                    [2, -6, 8, -6, 2],

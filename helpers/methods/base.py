@@ -11,10 +11,10 @@ A :class:`Method` answers the same questions whatever it does inside::
 
 Images at the bit level are uint8 arrays ``(N, H, W, 3)``; ``bits`` are uint8 ``(N, raw_bits(H, W))``;
 ``side`` is whatever reaches the receiver besides the image (key mode's z, nothing for the others).
-Bad input raises ``ValueError`` (:class:`helpers.payload.CapacityError` for a message too long).
+Bad input raises ``ValueError`` (:class:`helpers.coding.payload.CapacityError` for a message too long).
 
 The base class turns ``embed``/``extract`` into a working ``hide``/``reveal`` with the frame of
-:func:`helpers.payload.frame` (length and CRC-32) and random filler: exact for LSB, honest about the
+:func:`helpers.coding.payload.frame` (length and CRC-32) and random filler: exact for LSB, honest about the
 others (a baseline that gets a bit wrong fails its CRC and says so). Key mode and blind mode bring
 their own (the key file; the Reed-Solomon code).
 
@@ -27,7 +27,7 @@ one :data:`REGISTRY` line::
         def embed(self, covers, bits): ...
         def extract(self, stegos, side=None, generator=None): ...
 
-    REGISTRY["parity"] = ("my_package.parity", "GreenParity", {})  # a module of helpers: ".name"
+    REGISTRY["parity"] = ("my_package.parity", "GreenParity", {})
 """
 
 from __future__ import annotations
@@ -38,15 +38,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from .images import check_side, open_cover, open_stego, read_image
-from .payload import (HEADER, CapacityError, as_message, bits_to_bytes, bytes_to_bits, capacity_bits, frame,
+from helpers.plumbing.images import check_side, open_cover, open_stego, read_image
+from helpers.coding.payload import (HEADER, CapacityError, as_message, bits_to_bytes, bytes_to_bits, capacity_bits, frame,
                       random_filler, unframe)
 
 
 @dataclass
 class Hidden:
     """What :meth:`Method.hide` returns: the 8-bit RGB stego image (save it as PNG), the key the
-    receiver needs (key mode's :class:`helpers.stego.Key`; None for methods without one) and what
+    receiver needs (key mode's :class:`helpers.methods.key_mode.Key`; None for methods without one) and what
     the method reports about its work (``info``)."""
 
     stego: Image.Image
@@ -129,7 +129,7 @@ class Method:
 
     def reveal(self, stego, key=None, **options) -> bytes:
         """The message :meth:`hide` put in ``stego`` (PIL image or path): exact, or
-        :class:`helpers.payload.RevealError`."""
+        :class:`helpers.coding.payload.RevealError`."""
         bits = self.extract(np.asarray(open_stego(stego))[None])[0]
         return unframe(bits_to_bytes(bits[:bits.size // 8 * 8]),
                        no_frame=f"no message found: this image holds no {self.title} message (or it was changed)")
@@ -139,19 +139,19 @@ class Method:
         return f"hid {n_bytes} bytes in a {hidden.stego.width} x {hidden.stego.height} cover with {self.title}", ""
 
 
-# name -> (module of helpers, class, preset options). Built on demand, so that naming a method
+# name -> (module, class, preset options). Built on demand, so that naming a method
 # imports only what it needs (LSB needs no network).
 REGISTRY = {
-    "key": (".stego", "KeyMode", {}),
-    "blind": (".blind", "BlindMode", {}),
-    "lsb": (".baselines", "LSB", {}),
-    "rehman": (".baselines", "RehmanMethod", {}),
-    "hinet": (".baselines", "HiNetMethod", {}),
+    "key": ("helpers.methods.key_mode", "KeyMode", {}),
+    "blind": ("helpers.methods.blind_mode", "BlindMode", {}),
+    "lsb": ("helpers.methods.baselines", "LSB", {}),
+    "rehman": ("helpers.methods.baselines", "RehmanMethod", {}),
+    "hinet": ("helpers.methods.baselines", "HiNetMethod", {}),
     # the evaluation's variants of the paper's method (Tables 1, 2 and 4)
-    "inn": (".stego", "KeyMode", {"bpp": 3}),
-    "inn-1bpp": (".stego", "KeyMode", {"bpp": 1}),
-    "inn-nomap": (".stego", "KeyMode", {"bpp": 3, "mapping": False}),
-    "inn-1bpp-nomap": (".stego", "KeyMode", {"bpp": 1, "mapping": False}),
+    "inn": ("helpers.methods.key_mode", "KeyMode", {"bpp": 3}),
+    "inn-1bpp": ("helpers.methods.key_mode", "KeyMode", {"bpp": 1}),
+    "inn-nomap": ("helpers.methods.key_mode", "KeyMode", {"bpp": 3, "mapping": False}),
+    "inn-1bpp-nomap": ("helpers.methods.key_mode", "KeyMode", {"bpp": 1, "mapping": False}),
 }
 
 
@@ -160,6 +160,6 @@ def get_method(name: str, **options) -> Method:
     if name not in REGISTRY:
         raise ValueError(f"unknown method {name!r}; available: {', '.join(REGISTRY)}")
     module, cls, preset = REGISTRY[name]
-    method = getattr(importlib.import_module(module, "helpers"), cls)(**{**preset, **options})
+    method = getattr(importlib.import_module(module), cls)(**{**preset, **options})
     method.name = name
     return method

@@ -52,14 +52,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .data import DATA_DIR, batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
-from .files import write_atomic
-from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
-from .images import MIN_SIDE, CoverConverted, check_side, open_cover, open_stego, save_png  # noqa: F401 (public API)
-from .inference import forward_tiled, inverse_tiled, load_once, model_device, prepare_for_inference
-from .method import Hidden, Method, image_size
-from .model import StegoINN, quantize_8bit
-from .payload import (FRAME_VERSION, HEADER, MAGIC, CapacityError, RevealError, as_message, bits_to_bytes,  # noqa: F401
+from helpers.data.photos import batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
+from helpers.plumbing.files import write_atomic
+from helpers.coding.mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from helpers.plumbing.images import MIN_SIDE, CoverConverted, check_side, open_cover, open_stego, save_png  # noqa: F401 (public API)
+from helpers.plumbing.inference import forward_tiled, inverse_tiled, load_network, model_device
+from helpers.methods.base import Hidden, Method, image_size
+from helpers.network.model import StegoINN, quantize_8bit
+from helpers.coding.payload import (FRAME_VERSION, HEADER, MAGIC, CapacityError, RevealError, as_message, bits_to_bytes,  # noqa: F401
                       bits_to_plane, bytes_to_bits, capacity_bytes, frame, plane_to_bits, random_filler, unframe)
 
 KEY_FORMAT = "inn-stego-key"
@@ -67,7 +67,6 @@ KEY_VERSION = 1
 TILE = 256
 THUMB_SIZE = 16
 THUMB_TOLERANCE = 8.0  # mean absolute difference of thumbnails, in 8-bit levels
-SHIPPED_CHECKPOINT = DATA_DIR / "checkpoints" / "paper.pt"
 
 
 class KeyFileError(ValueError):
@@ -76,7 +75,7 @@ class KeyFileError(ValueError):
 
 def capacity(height: int, width: int, bpp: int = 3) -> int:
     """The longest message (bytes) that :func:`hide` fits in a ``height x width`` cover: the
-    cover's raw capacity (:func:`helpers.payload.capacity_bytes`) minus the 14-byte header (at
+    cover's raw capacity (:func:`helpers.coding.payload.capacity_bytes`) minus the 14-byte header (at
     least 32 - 14 bytes: the smallest cover, 16 x 16 at 1 bpp)."""
     check_side(height, width)
     return capacity_bytes(height, width, bpp) - HEADER.size
@@ -110,7 +109,7 @@ class Key:
     version: int = KEY_VERSION
 
     def save(self, path) -> Path:
-        """Write the key as an ``.npz`` archive, atomically (:func:`helpers.files.write_atomic`)."""
+        """Write the key as an ``.npz`` archive, atomically (:func:`helpers.plumbing.files.write_atomic`)."""
         return write_atomic(path, self.write)
 
     def write(self, f) -> None:
@@ -160,21 +159,6 @@ class Key:
         return key
 
 
-# ----------------------------------------------------------------------------- the model
-
-def _ready(path) -> StegoINN:
-    from .train import model_from_checkpoint
-
-    return prepare_for_inference(model_from_checkpoint(path))  # channels-last: about 1.8x faster on a CPU
-
-
-def load_model(checkpoint=None) -> StegoINN:
-    """The network stored in ``checkpoint`` (default: the shipped one), in eval mode on the CPU.
-    Checkpoints are read with ``weights_only=True``; the shipped one is loaded once
-    (:func:`helpers.inference.load_once`), another file each time (the caller may change it)."""
-    return load_once(SHIPPED_CHECKPOINT, _ready) if checkpoint is None else _ready(checkpoint)
-
-
 # ----------------------------------------------------------------------------- the key's thumbnail
 
 def thumbnail(image: Image.Image) -> np.ndarray:
@@ -192,7 +176,7 @@ def hide(cover, message, model: StegoINN | None = None, bpp: int = 3, filler_see
 
     Returns ``(stego_image, key)``: an 8-bit RGB PIL image (save it as PNG) and the :class:`Key`
     the receiver needs. ``model`` defaults to the shipped checkpoint. Raises
-    :class:`~helpers.payload.CapacityError` (stating the capacity) when the message does not fit.
+    :class:`~helpers.coding.payload.CapacityError` (stating the capacity) when the message does not fit.
     """
     stego_image, key, _ = hide_and_check(cover, message, model, bpp, filler_seed, tile)
     return stego_image, key
@@ -211,7 +195,7 @@ def hide_and_check(cover, message, model: StegoINN | None = None, bpp: int = 3, 
     message = as_message(message)
     if bpp not in (1, 3):
         raise ValueError(f"bpp must be 1 or 3, got {bpp!r}")
-    model = model if model is not None else load_model()
+    model = model if model is not None else load_network().model
     image = open_cover(cover)
     width, height = image.size
     cap = capacity(height, width, bpp)
@@ -253,7 +237,7 @@ def reveal(stego, key, model: StegoINN | None = None, check_image: bool = True) 
     ``check_image=False`` skips the thumbnail check (module docstring): notebook 06 uses it to
     show what the key alone carries."""
     key = key if isinstance(key, Key) else Key.load(key)
-    model = model if model is not None else load_model()
+    model = model if model is not None else load_network().model
     image = open_stego(stego)
     width, height = image.size
     if (height, width) != (key.height, key.width):
@@ -284,7 +268,7 @@ def _corrected_message(bits: np.ndarray, key: Key) -> bytes:
 # ----------------------------------------------------------------------------- as a Method
 
 class KeyMode(Method):
-    """The paper's scheme behind the interface of :mod:`helpers.method`: ``hide`` returns the
+    """The paper's scheme behind the interface of :mod:`helpers.methods.base`: ``hide`` returns the
     :class:`Key`, ``reveal`` needs it; ``embed``/``extract`` hand z and the flip flags over as the
     side information (``mapping=False``: Table 4's ablation, bits {0, 1} read at 0.5)."""
 
@@ -298,7 +282,7 @@ class KeyMode(Method):
     @property
     def model(self) -> StegoINN:
         if self._model is None:
-            self._model = load_model(self.checkpoint)
+            self._model = load_network(self.checkpoint).model
         return self._model
 
     bpp_choices = (1, 3)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .coupling import AffineCouplingBlock
-from .dense import DenseBlock
+from helpers.network.coupling import AffineCouplingBlock
+from helpers.network.dense import DenseBlock
 
 
 class StegoINN(nn.Module):
-    """N coupling blocks (:class:`~helpers.coupling.AffineCouplingBlock`) in a chain
+    """N coupling blocks (:class:`~helpers.network.coupling.AffineCouplingBlock`) in a chain
     (the paper's Figure 1; N = 8 in its experiments).
 
     ``forward(cover, secret_map) -> (stego, z)``: block 1 takes ``(cover, secret_map)``,
@@ -28,11 +28,11 @@ class StegoINN(nn.Module):
         n_blocks: number of coupling blocks N (paper: 8).
         channels: channels of the cover and of the secret map (3: RGB, 3 bpp).
         clamp: soft clamp of each block's log-scale (HiNet: 2.0).
-        growth, n_layers, negative_slope: passed to each :class:`~helpers.dense.DenseBlock`.
+        growth, n_layers, negative_slope: passed to each :class:`~helpers.network.dense.DenseBlock`.
         last_init: ``"zero"`` (HiNet's choice: the network starts as the identity) or
-            ``"default"`` (random non-zero weights); see :class:`~helpers.dense.DenseBlock`.
+            ``"default"`` (random non-zero weights); see :class:`~helpers.network.dense.DenseBlock`.
         subnet_constructor: ``f(c_in, c_out) -> nn.Module`` for phi, rho and eta (FrEIA's
-            convention); default: the paper's :class:`~helpers.dense.DenseBlock` with the
+            convention); default: the paper's :class:`~helpers.network.dense.DenseBlock` with the
             arguments above (which are then all the configuration a checkpoint needs).
     """
 

@@ -7,7 +7,7 @@ photos). This layer turns "almost right" into "exactly right or an error"::
         -> Reed-Solomon, 32 parity bytes                 -> 48 bytes
     message -> Reed-Solomon in blocks of 255 bytes, ``nsym`` parity bytes each (default 32: any 16
         wrong bytes per block are corrected)
-    random filler up to the raw capacity of the cells used (helpers.blind puts a message in as
+    random filler up to the raw capacity of the cells used (helpers.methods.blind_mode puts a message in as
         few 32 x 32 cells as hold it; inside them the filler hides the length)
     everything XOR a keystream (the part after the header also XOR a second one chosen by the
         nonce), then the bits put in a permuted order
@@ -42,10 +42,10 @@ import zlib
 import numpy as np
 from reedsolo import ReedSolomonError, RSCodec
 
-from .payload import NoMessageError, random_filler
+from helpers.coding.payload import NoMessageError, random_filler
 
 MAGIC = b"INNB"
-VERSION = 3  # 2: the bits live in 32 x 32 cells, as few as the message needs (helpers.blind); 3: + nonce
+VERSION = 3  # 2: the bits live in 32 x 32 cells, as few as the message needs (helpers.methods.blind_mode); 3: + nonce
 READS = (2, 3)  # versions decode() reads (version 2 is version 3 with no nonce whitening)
 HEADER = struct.Struct(">4sBBIIBx")  # magic, version, nsym, length, CRC-32, nonce, 1 reserved byte: 16 bytes
 NONCES = 256
@@ -146,7 +146,7 @@ def block_errors(sent, received, password: str | None, length: int, nsym: int = 
     """Wrong bytes per code block when ``sent`` (the output of :func:`encode` for a message of
     ``length`` bytes) came back as ``received``: the header's block first, then the message's.
     A block with ``e`` wrong bytes needs ``2e`` parity bytes (errors only), so a sender that knows
-    both can tell how much parity a retry needs (helpers.blind's hide does)."""
+    both can tell how much parity a retry needs (helpers.methods.blind_mode's hide does)."""
     sent, received = np.asarray(sent).ravel(), np.asarray(received).ravel()
     if sent.shape != received.shape:
         raise ValueError(f"sent and received must have the same number of bits, got {sent.size} and {received.size}")

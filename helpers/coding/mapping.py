@@ -21,7 +21,7 @@ def _as_tensor(x) -> torch.Tensor:
 
 def _check_bits(bits: torch.Tensor) -> None:
     if bits.numel() and not bool(((bits == 0) | (bits == 1)).all()):
-        raise ValueError("message bits must all be 0 or 1; convert bytes with helpers.payload.bytes_to_bits first")
+        raise ValueError("message bits must all be 0 or 1; convert bytes with helpers.coding.payload.bytes_to_bits first")
 
 
 def map_bits(message, batch: bool = False, t: float = T_MAPPED):

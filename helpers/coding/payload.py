@@ -34,7 +34,7 @@ HEADER = struct.Struct(">4sBBII")  # magic, version, reserved, length, CRC-32 (1
 class NoMessageError(ValueError):
     """No message could be revealed exactly (wrong key or password, another network, an image
     without a message or one altered after hiding). Every way to hide raises this, or its own
-    subclass (:class:`helpers.stego.RevealError`, :class:`helpers.ecc.BlindRevealError`), instead
+    subclass (:class:`helpers.methods.key_mode.RevealError`, :class:`helpers.coding.blind_code.BlindRevealError`), instead
     of returning wrong bytes: catch this one to handle them all."""
 
 
@@ -134,13 +134,13 @@ def random_filler(n: int, filler_seed=None) -> bytes:
 
 
 class RevealError(NoMessageError):
-    """A framed message (key mode, notebook 06; the framed baselines of :mod:`helpers.method`) could not be
+    """A framed message (key mode, notebook 06; the framed baselines of :mod:`helpers.methods.base`) could not be
     revealed exactly: wrong key, another model, an altered image, no message."""
 
 
 def frame(message: bytes) -> bytes:
     """Header + message: ``magic "INNS" | version | reserved | length | CRC-32`` (14 bytes, :data:`HEADER`),
-    then the message (notebook 06; :mod:`helpers.stego` explains why each field is there)."""
+    then the message (notebook 06; :mod:`helpers.methods.key_mode` explains why each field is there)."""
     message = bytes(message)
     return HEADER.pack(MAGIC, FRAME_VERSION, 0, len(message), zlib.crc32(message)) + message
 

@@ -1,7 +1,7 @@
 """Blind mode: the receiver has the stego PNG and the shared network, no key (notebook 09).
 
 In the paper's scheme the receiver needs z, a float tensor as large as the image (the key file of
-:mod:`helpers.stego`). Here the same coupling network (:class:`helpers.model.StegoINN`, the
+:mod:`helpers.methods.key_mode`). Here the same coupling network (:class:`helpers.network.model.StegoINN`, the
 mapping module's values {0, 0.5}) is trained so that extraction works with z fixed to zeros::
 
     stego, z  = f(cover, secret_map)
@@ -11,7 +11,7 @@ mapping module's values {0, 0.5}) is trained so that extraction works with z fix
 
 The last term drives the z the forward pass produces towards the value the receiver will use, so
 the information about the message has to end up in the image. Nothing is exact any more: a few
-bits come back wrong, and the payload layer (:mod:`helpers.ecc`) adds a Reed-Solomon
+bits come back wrong, and the payload layer (:mod:`helpers.coding.blind_code`) adds a Reed-Solomon
 code and a checksum so that a message comes back byte-exact or fails loudly.
 
 Unlike the keyed scheme, the zero-initialised network is no trivial optimum here (its z is the
@@ -28,15 +28,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import ecc
-from .data import DATA_DIR, batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
-from .files import load_weights, save_checkpoint
-from .mapping import T_MAPPED
-from .images import check_side, open_cover, open_stego
-from .inference import input_layout, load_once, model_device, prepare_for_inference
-from .method import Hidden, Method
-from .model import StegoINN, quantize_8bit
-from .payload import CapacityError, as_message, capacity_bits, capacity_bytes
+from helpers.coding import blind_code
+from helpers.data.photos import batch_to_uint8, pil_to_tensor, tensor_to_pil, uint8_to_batch
+from helpers.plumbing.files import save_checkpoint
+from helpers.coding.mapping import T_MAPPED
+from helpers.plumbing.images import check_side, open_cover, open_stego
+from helpers.plumbing.inference import Network, input_layout, load_network, model_device
+from helpers.methods.base import Hidden, Method
+from helpers.network.model import StegoINN, quantize_8bit
+from helpers.coding.payload import CapacityError, as_message, capacity_bits, capacity_bytes
 
 BLIND_FORMAT = "inn-stego-blind"
 
@@ -45,7 +45,7 @@ BLIND_FORMAT = "inn-stego-blind"
 class BlindConfig:
     """Settings of a blind-mode network and of its training (stored in its checkpoint)."""
 
-    bpp: int = 1          # raw bits per pixel the network carries (1: channel 0, the layout of helpers.payload)
+    bpp: int = 1          # raw bits per pixel the network carries (1: channel 0, the layout of helpers.coding.payload)
     n_blocks: int = 8
     clamp: float = 2.0
     growth: int = 32
@@ -91,12 +91,12 @@ def values_to_bits(secret_rev: torch.Tensor) -> torch.Tensor:
 def blind_loss(model: StegoINN, cover: torch.Tensor, bits: torch.Tensor, cfg: BlindConfig):
     """One training loss: returns ``(loss, parts)`` with per-image sums averaged over the batch and
     the raw bit error rate of this batch (on the straight-through rounded stego)."""
-    from .train import round_straight_through
+    from helpers.training.train import round_straight_through
 
     secret_map = secret_map_of(bits, cfg.bpp)
     stego, z = model(cover, secret_map)
     secret_rev = reveal_values(model, round_straight_through(stego))
-    per_image = lambda t: t.flatten(1).sum(1).mean()  # noqa: E731  (as helpers.train.paper_loss)
+    per_image = lambda t: t.flatten(1).sum(1).mean()  # noqa: E731  (as helpers.training.train.paper_loss)
     enc, dec, zl = per_image((stego - cover) ** 2), per_image((secret_rev - secret_map) ** 2), per_image(z ** 2)
     loss = cfg.alpha * enc + cfg.beta * dec + cfg.gamma * zl
     c = 1 if cfg.bpp == 1 else 3
@@ -119,7 +119,7 @@ def train_blind(images, cfg: BlindConfig | None = None, steps: int = 1000, time_
     10 and a non-finite loss stops training with an error."""
     from tqdm.auto import tqdm
 
-    from .train import guarded_step, random_batch
+    from helpers.training.train import guarded_step, random_batch
 
     cfg = cfg or BlindConfig()
     device = torch.device(device or "cpu")
@@ -154,15 +154,13 @@ def save_blind(model: StegoINN, cfg: BlindConfig, path, notes: str = "", extra: 
                            "notes": notes, "extra": extra or {}})
 
 
-def load_blind(path, map_location="cpu"):
-    """Load a blind-mode network saved by :func:`save_blind` without executing code. Returns
-    ``(model, cfg, state)``; errors name the file and what to do."""
-    state = load_weights(path, BLIND_FORMAT, "blind-mode checkpoint", " (save one with helpers.blind.save_blind)",
-                         map_location)
+def network_from_state(state: dict, path) -> Network:
+    """The network and :class:`BlindConfig` of a checkpoint written by :func:`save_blind` (read by
+    :func:`helpers.plumbing.inference.load_network`, ``kind="blind"``)."""
     cfg = BlindConfig(**state["config"])
     model = _network(cfg)
     model.load_state_dict(state["model"])
-    return model.eval(), cfg, state
+    return Network(model.eval(), cfg)
 
 
 def embed_and_read(model: StegoINN, cover: torch.Tensor, bpp: int, bits: np.ndarray | None = None,
@@ -182,7 +180,7 @@ def embed_and_read(model: StegoINN, cover: torch.Tensor, bpp: int, bits: np.ndar
 def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: int = 0) -> dict:
     """Random bits in every cell of each cover ``(N, 3, H, W)`` (:func:`embed_and_read`): the raw
     bit error rate per image (before error correction) and the PSNR."""
-    from .metrics import psnr
+    from helpers.evaluation.metrics import psnr
 
     rng = np.random.default_rng(seed)
     ber, psnrs = [], []
@@ -197,27 +195,15 @@ def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: in
 
 # ----------------------------------------------------------------------------- hide / reveal
 
-SHIPPED_BLIND = DATA_DIR / "checkpoints" / "blind.pt"
 NSYM_TRIES = (32, 48, 64, 96, 128)  # parity bytes per block that hide tries, in order, until its self-check passes
-NONCE_TRIES = 3  # whitenings hide tries at the most parity the message fits (helpers.ecc: the nonce)
-SKIP_BELOW = 0.25  # after a failed check, hide skips a parity whose chance to decode (helpers.ecc.decode_chance) is lower
-
-def _ready_blind(path) -> tuple[StegoINN, BlindConfig]:
-    model, cfg, _ = load_blind(path)
-    return prepare_for_inference(model), cfg
-
-
-def load_blind_model(checkpoint=None) -> tuple[StegoINN, BlindConfig]:
-    """A blind-mode network ready for inference (default: the shipped ``data/checkpoints/blind.pt``)
-    and its config, loaded once per file (:func:`helpers.inference.load_once`)."""
-    return load_once(checkpoint if checkpoint is not None else SHIPPED_BLIND, _ready_blind)
-
+NONCE_TRIES = 3  # whitenings hide tries at the most parity the message fits (helpers.coding.blind_code: the nonce)
+SKIP_BELOW = 0.25  # after a failed check, hide skips a parity whose chance to decode (helpers.coding.blind_code.decode_chance) is lower
 
 def blind_capacity(height: int, width: int, bpp: int = 1, nsym: int = NSYM_TRIES[0]) -> int:
     """Net payload (bytes) of a ``height x width`` cover in blind mode: the raw capacity minus the
-    header and the Reed-Solomon parity (:func:`helpers.ecc.net_capacity`)."""
+    header and the Reed-Solomon parity (:func:`helpers.coding.blind_code.net_capacity`)."""
     check_side(height, width)
-    return ecc.net_capacity(capacity_bytes(height, width, bpp), nsym)
+    return blind_code.net_capacity(capacity_bytes(height, width, bpp), nsym)
 
 
 # A message lives in as few cells as it needs: the image is cut into cells of about CELL x CELL
@@ -241,7 +227,7 @@ def cells(height: int, width: int, password: str | None = None) -> list[tuple[in
     """The cells ``(top, left, height, width)`` of a cover in the order the password gives them."""
     ys, xs = _edges(height), _edges(width)
     grid = [(ys[i], xs[j], ys[i + 1] - ys[i], xs[j + 1] - xs[j]) for i in range(len(ys) - 1) for j in range(len(xs) - 1)]
-    return [grid[i] for i in ecc.permutation(len(grid), password, b"cells")]
+    return [grid[i] for i in blind_code.permutation(len(grid), password, b"cells")]
 
 
 def footprints(n_cells: int) -> list[int]:
@@ -317,7 +303,7 @@ def _extract(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int) -> list[np
 def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: str | None,
             up_to: int | None = None, read: list | None = None) -> tuple[bytes, dict]:
     """What a receiver does: for each footprint from the smallest, try to decode the bits of its
-    cells (with their confidences: :func:`helpers.ecc.decode` uses the least certain as erasures);
+    cells (with their confidences: :func:`helpers.coding.blind_code.decode` uses the least certain as erasures);
     the first footprint whose header decodes gives the message (or its error). Cells are read
     (network calls) ahead in doubling batches; ``read``: values of the first cells, known already."""
     sizes = [n for n in footprints(len(cell_list)) if up_to is None or n <= up_to]
@@ -328,11 +314,11 @@ def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: s
             read += _extract(net, stego, cell_list[len(read):end], bpp)
         try:
             values = np.concatenate(read[:n])
-            message, info = ecc.decode(_bits(values), password, confidence=_confidence(values))
-        except ecc.NoHeaderError:
+            message, info = blind_code.decode(_bits(values), password, confidence=_confidence(values))
+        except blind_code.NoHeaderError:
             continue
         return message, dict(info, cells=n)
-    raise ecc.NoHeaderError(ecc.NO_MESSAGE)
+    raise blind_code.NoHeaderError(blind_code.NO_MESSAGE)
 
 
 def _attempts(fits: list[int], nsym: int | None, nonces: int) -> list[tuple[int, int]]:
@@ -359,18 +345,18 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
     if all_cells:
         sizes = sizes[-1:]
     room = _cell_bits(order[:sizes[-1]], cfg.bpp) // 8  # bytes in the largest footprint allowed
-    fits = [n for n in NSYM_TRIES if ecc.coded_length(len(message), n) <= room]
+    fits = [n for n in NSYM_TRIES if blind_code.coded_length(len(message), n) <= room]
     stego, info, rate = None, {}, 0.0
     attempts = _attempts(fits, nsym, nonces or NONCE_TRIES)
     for n_sym, nonce in attempts:
-        if rate and n_sym < attempts[-1][0] and ecc.decode_chance(rate, len(message), n_sym) < SKIP_BELOW:
+        if rate and n_sym < attempts[-1][0] and blind_code.decode_chance(rate, len(message), n_sym) < SKIP_BELOW:
             continue  # at the byte error rate the last check measured, this parity would fail too
-        need = ecc.coded_length(len(message), n_sym)
+        need = blind_code.coded_length(len(message), n_sym)
         fit = [n for n in sizes if _cell_bits(order[:n], cfg.bpp) // 8 >= need]
         if not fit:
             break
         used = order[:fit[0]]
-        bits = ecc.encode(message, _cell_bits(used, cfg.bpp), password, n_sym, filler_seed, nonce=nonce)
+        bits = blind_code.encode(message, _cell_bits(used, cfg.bpp), password, n_sym, filler_seed, nonce=nonce)
         stego = _embed(net, cover, used, bits, cfg.bpp)
         read = _extract(net, stego, used, cfg.bpp)
         received = _bits(np.concatenate(read))
@@ -382,10 +368,10 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
         try:
             if _decode(net, stego, order, cfg.bpp, password, up_to=len(used), read=read)[0] == message:
                 return stego, info, True
-        except ecc.BlindRevealError:
+        except blind_code.BlindRevealError:
             pass
         if message:  # the share of the message's coded bytes that came back wrong
-            rate = sum(ecc.block_errors(bits, received, password, len(message), n_sym)[1:]) / (need - ecc.HEADER_BYTES)
+            rate = sum(blind_code.block_errors(bits, received, password, len(message), n_sym)[1:]) / (need - blind_code.HEADER_BYTES)
     return stego, info, False
 
 
@@ -394,8 +380,8 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     """Hide ``message`` (bytes or text) in ``cover`` (PIL image or path) so that the stego PNG alone
     (with the network and the password, if any) reveals it. Returns ``(stego_image, info)``.
 
-    ``model`` is a ``(network, BlindConfig)`` pair from :func:`load_blind_model` (default: the
-    shipped one). The message goes into the fewest cells that hold it (see :data:`CELL`); the rest
+    ``model`` is a ``(network, BlindConfig)`` pair (:func:`helpers.plumbing.inference.load_network`
+    with ``kind="blind"``; default: the shipped one). The message goes into the fewest cells that hold it (see :data:`CELL`); the rest
     of the image is untouched. Hide reveals its own 8-bit stego image as a receiver would and checks
     that the message comes back; if the code cannot correct that image's bit errors it tries more
     parity (:data:`NSYM_TRIES`), then other whitenings (:data:`NONCE_TRIES`), and fails with a clear
@@ -410,7 +396,7 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     of the capacity. ``all_cells=True`` spreads it (and random filler) over every cell instead: the
     changed area no longer depends on the length, at the PSNR of a full payload (notebook 09)."""
     message = as_message(message)
-    net, cfg = model if model is not None else load_blind_model()
+    net, cfg = model if model is not None else load_network(kind="blind")
     image = open_cover(cover)
     width, height = image.size
     cap = blind_capacity(height, width, cfg.bpp, nsym or NSYM_TRIES[0])
@@ -440,7 +426,7 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
     will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the capacity from the size
     alone, at the least parity) and the ``raw_errors``/``raw_bits`` of the check that passed
     (``capacity`` 0 and ``nsym`` None when none did)."""
-    net, cfg = model if model is not None else load_blind_model()
+    net, cfg = model if model is not None else load_network(kind="blind")
     image = open_cover(cover)
     width, height = image.size
     x = pil_to_tensor(image).to(model_device(net))
@@ -459,9 +445,9 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
 
 def blind_reveal(stego, model=None, password: str | None = None, return_info: bool = False):
     """The message hidden in ``stego`` (PIL image or path) by :func:`blind_hide`: the exact bytes, or
-    :class:`helpers.ecc.BlindRevealError` (wrong password, no message, too many errors). ``info``
+    :class:`helpers.coding.blind_code.BlindRevealError` (wrong password, no message, too many errors). ``info``
     (with ``return_info``): bytes ``corrected``, ``nsym``, ``length``, ``cells`` used."""
-    net, cfg = model if model is not None else load_blind_model()
+    net, cfg = model if model is not None else load_network(kind="blind")
     image = open_stego(stego)
     x = pil_to_tensor(image).to(model_device(net))
     message, info = _decode(net, x, cells(x.shape[-2], x.shape[-1], password), cfg.bpp, password)
@@ -471,7 +457,7 @@ def blind_reveal(stego, model=None, password: str | None = None, return_info: bo
 # ----------------------------------------------------------------------------- as a Method
 
 class BlindMode(Method):
-    """Blind mode behind the interface of :mod:`helpers.method`: no key; ``hide`` and ``reveal``
+    """Blind mode behind the interface of :mod:`helpers.methods.base`: no key; ``hide`` and ``reveal``
     take the ``password``; ``capacity_report`` measures the cover (:func:`blind_capacity_of`);
     ``embed``/``extract`` put raw bits in every cell and read them with z = 0 (no code)."""
 
@@ -483,7 +469,7 @@ class BlindMode(Method):
     @property
     def model(self) -> tuple[StegoINN, BlindConfig]:
         if self._model is None:
-            self._model = load_blind_model(self.checkpoint)
+            self._model = load_network(self.checkpoint, "blind")
         return self._model
 
     @property
@@ -507,7 +493,7 @@ class BlindMode(Method):
         return cap["capacity"], (
             f"measured: a random message of that length, hidden in this cover and read back as a receiver would, "
             f"came back exact with {cap['nsym']} Reed-Solomon parity bytes per block of 255 ({cap['raw_errors']} of "
-            f"{cap['raw_bits']} raw bits wrong before the code); {ecc.HEADER_BYTES} bytes go to the coded header; "
+            f"{cap['raw_bits']} raw bits wrong before the code); {blind_code.HEADER_BYTES} bytes go to the coded header; "
             f"from the size alone, at the least parity: {cap['by_size']} bytes")
 
     def hide(self, cover, message, filler_seed=None, password: str | None = None, all_cells: bool = False,

@@ -57,11 +57,12 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from .data import ImageFolder, pick_device
-from .files import load_weights, save_checkpoint
-from .metrics import psnr, psnr_per_image, recovery_accuracy
-from .mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
-from .model import StegoINN, quantize_8bit
+from helpers.data.photos import ImageFolder, pick_device
+from helpers.plumbing.files import load_weights, save_checkpoint
+from helpers.plumbing.inference import Network
+from helpers.evaluation.metrics import psnr, psnr_per_image, recovery_accuracy
+from helpers.coding.mapping import map_bits, map_bits_plain, unmap_bits, unmap_bits_plain
+from helpers.network.model import StegoINN, quantize_8bit
 
 CHECKPOINT_FORMAT = "inn-stego-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -113,7 +114,7 @@ class TrainingDiverged(RuntimeError):
 
 
 def round_straight_through(stego: torch.Tensor) -> torch.Tensor:
-    """8-bit rounding (:func:`helpers.model.quantize_8bit`) in the forward pass, identity in the
+    """8-bit rounding (:func:`helpers.network.model.quantize_8bit`) in the forward pass, identity in the
     backward pass (straight-through estimator)."""
     return stego + (quantize_8bit(stego) - stego).detach()
 
@@ -138,7 +139,7 @@ class TrainingSamples(Dataset):
         g = torch.Generator().manual_seed(sample_seed(self.seed, self.epoch, index))
         cover = self.images.get(index, generator=g)
         bits = torch.randint(0, 2, cover.shape, generator=g, dtype=torch.uint8)
-        if self.bpp == 1:  # 1 bpp layout: channel 0 only (helpers.payload)
+        if self.bpp == 1:  # 1 bpp layout: channel 0 only (helpers.coding.payload)
             bits[1:] = 0
         return cover, bits
 
@@ -172,7 +173,7 @@ def build_model(cfg: TrainConfig) -> StegoINN:
 
 def random_batch(images, batch_size: int, generator: torch.Generator, device) -> torch.Tensor:
     """``batch_size`` covers drawn with replacement from a dataset (training crops of an
-    :class:`~helpers.data.ImageFolder` draw their crop from ``generator`` too), on ``device``."""
+    :class:`~helpers.data.photos.ImageFolder` draw their crop from ``generator`` too), on ``device``."""
     idx = torch.randint(0, len(images), (batch_size,), generator=generator).tolist()
     get = (lambda i: images.get(i, generator=generator)) if hasattr(images, "get") else images.__getitem__
     return torch.stack([get(i) for i in idx]).to(device)
@@ -195,19 +196,24 @@ def guarded_step(model: nn.Module, optimizer, loss: torch.Tensor, step: int, nam
 
 def load_checkpoint(path, map_location="cpu") -> dict:
     """Load a checkpoint without executing code (``weights_only=True``) and check its format."""
-    state = load_weights(path, CHECKPOINT_FORMAT, "inn-stego checkpoint", map_location=map_location)
+    return check_version(load_weights(path, CHECKPOINT_FORMAT, "inn-stego checkpoint", map_location=map_location), path)
+
+
+def check_version(state: dict, path) -> dict:
+    """Refuse a checkpoint written by a newer version of this code."""
     if state.get("version", 0) > CHECKPOINT_VERSION:
         raise ValueError(f"{path} has checkpoint version {state['version']}; this code reads up to "
                          f"{CHECKPOINT_VERSION}: update the package")
     return state
 
 
-def model_from_checkpoint(path, map_location="cpu") -> StegoINN:
-    """The trained :class:`~helpers.model.StegoINN` stored in a checkpoint, in eval mode."""
-    state = load_checkpoint(path, map_location)
+def network_from_state(state: dict, path) -> Network:
+    """The trained :class:`~helpers.network.model.StegoINN` of a checkpoint and its configuration (read
+    by :func:`helpers.plumbing.inference.load_network`), in eval mode."""
+    check_version(state, path)
     model = StegoINN(**state["model_config"])
     model.load_state_dict(state["model"])
-    return model.eval()
+    return Network(model.eval(), state["model_config"])
 
 
 def _dist_info():
@@ -487,7 +493,7 @@ def evaluate(model: StegoINN, images, bpp: int = 3, mapping: bool = True, seed: 
 def export_checkpoint(src, dest, notes: str = "") -> Path:
     """Write a small, shippable copy of a training checkpoint: the weights, the configuration, the
     history and ``notes`` (how it was trained), without the optimiser state (which triples the size).
-    Loads with :func:`model_from_checkpoint`; cannot resume training."""
+    Loads with :func:`helpers.plumbing.inference.load_network`; cannot resume training."""
     state = load_checkpoint(src)
     small = {k: state[k] for k in ("format", "version", "config", "model_config", "model", "epoch", "history")}
     small["model"] = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in small["model"].items()}

@@ -8,7 +8,7 @@ a column beside ours.
 
 Methods (:data:`METHODS`):
 
-* ``lsb`` - LSB-1bit replacement at 1 bpp (:mod:`helpers.baselines`).
+* ``lsb`` - LSB-1bit replacement at 1 bpp (:mod:`helpers.methods.baselines`).
 * ``inn`` - the paper's method at 3 bpp with the mapping module, the shipped checkpoint (or
   ``checkpoint=``); z is handed to the extraction, as the paper's key file does.
 * ``inn-1bpp`` - the same network at 1 bpp (Table 4's first row).
@@ -17,15 +17,15 @@ Methods (:data:`METHODS`):
   checkpoint trained that way (``nomap_checkpoint=``) this is that row, otherwise it evaluates the
   mapping-trained network without mapping and the table says so.
 * ``rehman`` - Rehman et al. 2018's encoder/decoder hiding a bit plane at 1 bpp
-  (:class:`helpers.baselines.Rehman`; a trained model or checkpoint must be given), decoded bits
+  (:class:`helpers.methods.baselines.Rehman`; a trained model or checkpoint must be given), decoded bits
   rounded at 0.5 as the paper did.
-* ``hinet`` - the HiNet-style invertible network at 3 bpp (:class:`helpers.baselines.HiNetStyle`;
+* ``hinet`` - the HiNet-style invertible network at 3 bpp (:class:`helpers.methods.baselines.HiNetStyle`;
   a trained model or checkpoint must be given): z is **not** handed over, extraction draws it
   from a seeded Gaussian, and the revealed values are rounded to bits, as the paper did.
 * ``blind`` - blind mode's network (notebook 09) on raw bits in every cell, read with z = 0: its
   raw bit error rate, before the Reed-Solomon code that makes a message exact.
 
-Each is a :class:`helpers.method.Method`: the harness draws bits, calls ``embed``, saves the PNG,
+Each is a :class:`helpers.methods.base.Method`: the harness draws bits, calls ``embed``, saves the PNG,
 calls ``extract``; it never looks at a method's name except to hand it its network (:data:`NETWORK`).
 """
 
@@ -43,10 +43,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .baselines import SHIPPED as SHIPPED_BASELINES, load_baseline
-from .data import DATA_DIR, ImageFolder, batch_to_uint8, uint8_to_batch
-from .method import Method, get_method
-from .metrics import psnr, ssim
+from helpers.plumbing.inference import load_network, shipped
+from helpers.data.photos import DATA_DIR, ImageFolder, batch_to_uint8, uint8_to_batch
+from helpers.methods.base import Method, get_method
+from helpers.evaluation.metrics import psnr, ssim
 
 # The paper's reported figures (Liu, Tang, Zheng 2022, Tables 1-4): (COCO-2017, Pascal VOC 2012).
 PAPER = {
@@ -67,7 +67,7 @@ NETWORK = {"rehman": "rehman", "hinet": "hinet", "inn": "inn", "inn-1bpp": "inn"
            "inn-1bpp-nomap": "nomap"}
 #: Networks trained for the comparison and shipped in ``data/checkpoints/`` (how: its README.md).
 #: The command line uses them by default; the Python API takes them explicitly.
-SHIPPED = {**SHIPPED_BASELINES, "nomap": DATA_DIR / "checkpoints" / "paper_nomap.pt"}
+SHIPPED = {"rehman": shipped("rehman"), "hinet": shipped("hinet"), "nomap": DATA_DIR / "checkpoints" / "paper_nomap.pt"}
 
 
 def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
@@ -81,19 +81,19 @@ def _png_round_trip(stego_uint8: np.ndarray) -> np.ndarray:
 
 def _require(model, kind: str):
     if model is None:
-        raise ValueError(f"method '{kind}' needs a trained model: helpers.baselines.train_{kind} (notebook 07), "
+        raise ValueError(f"method '{kind}' needs a trained model: helpers.methods.baselines.train_{kind} (notebook 07), "
                          f"--{kind}-checkpoint, or the shipped {SHIPPED[kind]}")
     return model
 
 
 @dataclass
 class Evaluator:
-    """Builds each method once (:func:`helpers.method.get_method`) with the networks it needs."""
+    """Builds each method once (:func:`helpers.methods.base.get_method`) with the networks it needs."""
 
     checkpoint: str | None = None
     nomap_checkpoint: str | None = None
-    rehman: object = None  # a trained helpers.baselines.Rehman, or the path of one
-    hinet: object = None   # a trained helpers.baselines.HiNetStyle, or the path of one
+    rehman: object = None  # a trained helpers.methods.baselines.Rehman, or the path of one
+    hinet: object = None   # a trained helpers.methods.baselines.HiNetStyle, or the path of one
     device: object = None  # where the networks run (default: the CPU)
 
     def __post_init__(self):
@@ -102,7 +102,7 @@ class Evaluator:
         for name in ("rehman", "hinet"):
             model = getattr(self, name)
             if isinstance(model, (str, Path)):
-                model = load_baseline(model, name)
+                model = load_network(model, name, fresh=True).model
             if model is not None and self.device.type != "cpu":
                 model = copy.deepcopy(model).to(self.device)
             setattr(self, name, model)
@@ -110,19 +110,17 @@ class Evaluator:
     def model(self, which: str = "inn"):
         """The network ``which`` (:data:`NETWORK`): the paper's, the one retrained without mapping
         (the paper's when none was given), or a baseline (an error when none was given)."""
-        from .stego import load_model
-
         if which in ("rehman", "hinet"):
             return _require(getattr(self, which), which)
         which = "nomap" if which == "nomap" and self.nomap_checkpoint else "inn"
         if which not in self._models:
-            model = load_model(self.nomap_checkpoint if which == "nomap" else self.checkpoint)
+            model = load_network(self.nomap_checkpoint if which == "nomap" else self.checkpoint).model
             # the shipped network is cached and shared: move a copy
             self._models[which] = model if self.device.type == "cpu" else copy.deepcopy(model).to(self.device)
         return self._models[which]
 
     def method(self, name: str) -> Method:
-        """The method ``name`` (:func:`helpers.method.get_method`) with this evaluator's network."""
+        """The method ``name`` (:func:`helpers.methods.base.get_method`) with this evaluator's network."""
         if name not in METHODS:
             raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
         if name not in self._methods:
@@ -147,7 +145,7 @@ class Evaluator:
 def evaluate_methods(images, methods=("lsb", "inn"), checkpoint=None, nomap_checkpoint=None, seed: int = 2022,
                      progress: bool = True, keep_stego: int = 0, rehman=None, hinet=None, device=None) -> list[dict]:
     """Run ``methods`` over ``images`` (a dataset of ``(3, H, W)`` covers, e.g.
-    :class:`helpers.data.ImageFolder` with the 128 x 128 centre crop). Returns one row per method
+    :class:`helpers.data.photos.ImageFolder` with the 128 x 128 centre crop). Returns one row per method
     and image: ``method, image, psnr, ssim, bpp, ra`` (plus ``stego`` for the first
     ``keep_stego`` images, for figures)."""
     from tqdm.auto import tqdm
@@ -255,7 +253,7 @@ def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, 
 
 def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None, batch: int = 2) -> np.ndarray:
     """8-bit stego images ``(N, H, W, 3)`` uint8 of ``covers`` (same shape), each with fresh
-    random bits at the method's full capacity (any name of :data:`helpers.method.REGISTRY`): what
+    random bits at the method's full capacity (any name of :data:`helpers.methods.base.REGISTRY`): what
     the steganalysis of notebook 08 looks at. The networks are the shipped ones unless
     ``checkpoint`` names another. Only the embedding runs, in batches of ``batch`` (2 is the fastest
     on a 2-core CPU: the paper's network made 12 stego images in 7.4 s at batch 2, 10.6 s at batch 8)."""
