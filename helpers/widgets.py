@@ -18,6 +18,7 @@ headless tests.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import time
 import traceback
@@ -220,8 +221,12 @@ def steganalysis_demo(payload: float = 1.0, detector: str = "spa", n: int = 12, 
 class Dashboard:
     """A built dashboard: ``widget`` to display, ``controls`` by name (set their ``.value`` to
     drive it), ``result`` (the plain function's last return value), ``figure`` (the matplotlib
-    figure it last rendered), ``errors`` (callback errors, also shown below the figure) and
-    ``seconds`` (how long the last callback took)."""
+    figure it last rendered), ``errors`` (callback errors, also shown below the figure),
+    ``seconds`` (how long the last callback took) and ``first_png`` (its first figure as a PNG).
+
+    Displayed as a cell's result, it shows the live widget where a kernel runs and its first
+    figure everywhere else: the output carries both, and a page without widget state (the book,
+    GitHub, nbconvert) shows the PNG."""
 
     widget: object
     controls: dict
@@ -230,6 +235,24 @@ class Dashboard:
     seconds: float = 0.0
     status: object = None  # an HTML line: "working ..." while a callback runs, then how long it took
     figure: object = None
+    first_png: bytes = b""
+
+    def mimebundle(self) -> dict:
+        """What displaying the dashboard outputs: the widget's view (the live dashboard, where a
+        kernel and the widget state are) and, beside it, the first figure as a PNG."""
+        import base64
+
+        data = {"text/plain": f"<dashboard: {len(self.controls)} controls>",
+                "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
+                                                             "model_id": self.widget.model_id}}
+        if self.first_png:
+            data["image/png"] = base64.b64encode(self.first_png).decode("ascii")
+        return data
+
+    def _ipython_display_(self, **kwargs):  # the same for ipywidgets 7 (Colab) and 8
+        from IPython.display import display
+
+        display(self.mimebundle(), raw=True)
 
 
 def _under_test() -> bool:
@@ -255,6 +278,10 @@ def _dashboard(title: str, controls: dict, draw, css: str, working: str = "worki
         try:
             board.result = draw(**values)
             board.figure = plt.gcf()  # what was rendered (the tests read it)
+            if not board.first_png:  # the static picture of the dashboard (class docstring)
+                buf = io.BytesIO()
+                board.figure.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+                board.first_png = buf.getvalue()
             plt.show()
         except Exception as e:  # shown to the audience, kept for the tests; the dashboard stays alive
             board.errors.append(e)

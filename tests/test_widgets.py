@@ -196,3 +196,26 @@ def test_every_control_changes_the_rendered_figure(name):
             same = board.result[k] == old[k] if isinstance(old[k], dict) else np.array_equal(board.result[k], old[k])
             assert not same, (control, k)
         pixels = new_pixels
+
+
+def test_a_dashboard_leaves_its_first_figure_where_no_kernel_runs(monkeypatch):
+    """Displayed, a dashboard outputs the widget's view and its first figure as a PNG in one bundle:
+    a live frontend renders the widget, the book and GitHub the picture (issue 18)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: shown.append((a, k)))
+    board = widgets.mapping_dashboard()
+    first = board.first_png
+    board.controls["noise"].value = 0.3  # a later figure does not replace the first picture
+    assert board.first_png == first
+    board._ipython_display_()
+    (data,), kwargs = shown[-1]
+    assert kwargs == {"raw": True}
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == board.widget.model_id
+    picture = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+    assert picture.width > 300 and picture.height > 100
+    assert np.asarray(picture.convert("L")).std() > 10  # a figure, not a blank canvas
