@@ -342,15 +342,18 @@ def mapping_dashboard() -> Dashboard:
 
     controls = {"kind": w.Dropdown(options=["text", "random", "all-ones"], value="text", description="payload"),
                 "t": w.FloatSlider(T_MAPPED, min=0.0, max=1.0, step=0.05, description="threshold t"),
-                "noise": w.FloatSlider(0.1, min=0.0, max=0.5, step=0.02, description="noise"),
+                "noise": w.FloatSlider(0.1, min=0.0, max=0.5, step=0.02, description="noise σ"),
                 "mapping": w.Checkbox(True, description="mapping module")}
 
     def draw(kind, t, noise, mapping):
         r = mapping_demo(kind, t, noise, mapping)
         fig, ax = plt.subplots(figsize=(8, 3))
-        ax.hist(r["secret_rev"].numpy(), bins=80, color="tab:blue")
+        rev, bits = r["secret_rev"].numpy().ravel(), r["bits"].numpy().ravel()
+        bins = np.linspace(rev.min(), rev.max(), 81)
+        for bit, colour in ((0, "tab:blue"), (1, "tab:orange")):  # by the bit that was hidden
+            ax.hist(rev[bits == bit], bins=bins, color=colour, alpha=0.6, label=f"hidden {bit}s ({(bits == bit).sum()})")
         ax.axvline(t, color="k", ls="--", label=f"threshold t = {t:.2f}")
-        ax.set(xlabel="secret_rev (what the receiver sees)", ylabel="values",
+        ax.set(xlabel="secret_rev (what the receiver sees)", ylabel=f"values (of {rev.size})",
                title=f"{kind}: {100 * r['ones']:.0f} % ones, flip {'on' if r['turn'] else 'off'}, "
                      f"RA {100 * r['ra']:.2f} %")
         ax.legend(fontsize=8)

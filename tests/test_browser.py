@@ -10,7 +10,6 @@ test extra). ``../shared/recipes/browser-test.md`` of the project records what w
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,10 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/10_lecture_dashboards.ipynb"
-CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 60_000
 
 
@@ -76,16 +75,10 @@ def lab(tmp_path):
 def test_notebook_10_dashboard_responds_in_a_real_browser(lab, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), \
-        "Chromium is missing: apt-get install -y --no-install-recommends chromium (.ci/run does this)"
     url, token = lab
     start = time.monotonic()
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"], viewport={"width": 1400, "height": 1000})
-        page = browser.pages[0] if browser.pages else browser.new_page()
+        browser, page = launch_chromium(p, tmp_path / "profile")
         expect.set_options(timeout=TIMEOUT_MS)
         try:
             page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}&reset")
