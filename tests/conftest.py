@@ -1,3 +1,7 @@
+import contextlib
+import shutil
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -17,15 +21,26 @@ def random_inn():
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (.ci/run installs it); Playwright's own download does not work here
 
 
-def launch_chromium(playwright, profile):
-    """Headless Chromium off the network, as root, with a fresh profile (../shared/recipes/browser-test.md)."""
-    import shutil
-    from pathlib import Path
+@contextlib.contextmanager
+def chromium_page(tmp_path, note: str = ""):
+    """A page of headless Chromium, off the network, as root, with a fresh profile
+    (../shared/recipes/browser-test.md); on a failure a screenshot is kept in ``tmp_path``."""
+    from playwright.sync_api import expect, sync_playwright
 
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), \
         "Chromium is missing: apt-get install -y --no-install-recommends chromium (.ci/run does this)"
-    browser = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync"], viewport={"width": 1400, "height": 1000})
-    return browser, (browser.pages[0] if browser.pages else browser.new_page())
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"], viewport={"width": 1400, "height": 1000})
+        page = browser.pages[0] if browser.pages else browser.new_page()
+        expect.set_options(timeout=60_000)  # a 2-core machine under load
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"screenshot: {tmp_path / 'failure.png'}{note}")
+            raise
+        finally:
+            browser.close()

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import launch_chromium
+from conftest import chromium_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {"06_lossless_extraction": 3, "10_lecture_dashboards": 4}  # figures each page must show at least
@@ -38,31 +38,22 @@ def served(book):
 
 
 def test_the_book_shows_every_figure_and_leads_to_the_next_notebook(served, book, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     text = (book / "index.html").read_text()
     assert "Map of" in text and "notebooks/06_lossless_extraction.html" in text  # the README is the landing page
-    with sync_playwright() as p:
-        browser, page = launch_chromium(p, tmp_path / "profile")
-        expect.set_options(timeout=60_000)
-        try:
-            for name, least in PAGES.items():
-                page.goto(f"{served}/notebooks/{name}.html")
-                page.wait_for_load_state("load")
-                figures = page.locator("article img[src*='_images/']")
-                assert figures.count() >= least, (name, figures.count())
-                widths = figures.evaluate_all("els => els.map(e => e.complete ? e.naturalWidth : -1)")
-                assert all(w > 0 for w in widths), (name, widths)  # every figure loaded, none broken
-                assert page.locator("text=Traceback").count() == 0
-                assert page.locator("a[href*='colab.research.google.com']").count() >= 1  # the way back to Colab
-            page.goto(f"{served}/index.html")
-            page.locator("a.right-next").first.click()
-            expect(page).to_have_url(f"{served}/notebooks/06_lossless_extraction.html")
-            page.locator("a.right-next").first.click()
-            expect(page).to_have_url(f"{served}/notebooks/10_lecture_dashboards.html")
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            print(f"screenshot: {tmp_path / 'failure.png'}")
-            raise
-        finally:
-            browser.close()
+    with chromium_page(tmp_path) as page:
+        for name, least in PAGES.items():
+            page.goto(f"{served}/notebooks/{name}.html")
+            page.wait_for_load_state("load")
+            figures = page.locator("article img[src*='_images/']")
+            assert figures.count() >= least, (name, figures.count())
+            widths = figures.evaluate_all("els => els.map(e => e.complete ? e.naturalWidth : -1)")
+            assert all(w > 0 for w in widths), (name, widths)  # every figure loaded, none broken
+            assert page.locator("text=Traceback").count() == 0
+            assert page.locator("a[href*='colab.research.google.com']").count() >= 1  # the way back to Colab
+        page.goto(f"{served}/index.html")
+        page.locator("a.right-next").first.click()
+        expect(page).to_have_url(f"{served}/notebooks/06_lossless_extraction.html")
+        page.locator("a.right-next").first.click()
+        expect(page).to_have_url(f"{served}/notebooks/10_lecture_dashboards.html")

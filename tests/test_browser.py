@@ -19,11 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import launch_chromium
+from conftest import chromium_page
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/10_lecture_dashboards.ipynb"
-TIMEOUT_MS = 60_000
 
 
 def _free_port() -> int:
@@ -73,32 +72,23 @@ def lab(tmp_path):
 
 
 def test_notebook_10_dashboard_responds_in_a_real_browser(lab, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, token = lab
     start = time.monotonic()
-    with sync_playwright() as p:
-        browser, page = launch_chromium(p, tmp_path / "profile")
-        expect.set_options(timeout=TIMEOUT_MS)
-        try:
-            page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}&reset")
-            # "Run All" before the kernel exists silently runs nothing: wait for the kernel itself
-            expect(page.locator(".jp-StatusBar-Widget", has_text="ipykernel) | Idle").first).to_be_visible()
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator('li[data-command="runmenu:run-all"]').click()
-            figure = page.locator(".inn-mapping-figure img").first
-            expect(figure).to_be_visible()
-            before = figure.get_attribute("src")
-            handle = page.locator(".inn-mapping-t .noUi-handle").first
-            handle.focus()
-            handle.press("End")  # threshold t to 1.0: every mapped 1 now reads as 0
-            expect(handle).to_have_attribute("aria-valuenow", "1.0")
-            expect(page.locator(".inn-mapping-t .widget-readout").first).to_have_text("1.00")
-            expect(figure).not_to_have_attribute("src", before)  # the kernel redrew the figure
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            print(f"screenshot: {tmp_path / 'failure.png'}; JupyterLab log: {tmp_path / 'lab.log'}")
-            raise
-        finally:
-            browser.close()
+    with chromium_page(tmp_path, note=f"; JupyterLab log: {tmp_path / 'lab.log'}") as page:
+        page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}&reset")
+        # "Run All" before the kernel exists silently runs nothing: wait for the kernel itself
+        expect(page.locator(".jp-StatusBar-Widget", has_text="ipykernel) | Idle").first).to_be_visible()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator('li[data-command="runmenu:run-all"]').click()
+        figure = page.locator(".inn-mapping-figure img").first
+        expect(figure).to_be_visible()
+        before = figure.get_attribute("src")
+        handle = page.locator(".inn-mapping-t .noUi-handle").first
+        handle.focus()
+        handle.press("End")  # threshold t to 1.0: every mapped 1 now reads as 0
+        expect(handle).to_have_attribute("aria-valuenow", "1.0")
+        expect(page.locator(".inn-mapping-t .widget-readout").first).to_have_text("1.00")
+        expect(figure).not_to_have_attribute("src", before)  # the kernel redrew the figure
     print(f"browser test took {time.monotonic() - start:.0f} s")
