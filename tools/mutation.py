@@ -104,14 +104,14 @@ def main(argv=None) -> int:
         mine = {k: v for k, v in statuses(work).items() if k.startswith(prefixes)}
         rows.append((m, mine))
     worst = 100.0
-    print(f"\n{'module':<10}{'mutants':>9}{'killed':>8}{'score':>8}  not killed")
+    print(f"\n{'module':<18}{'mutants':>9}{'killed':>8}{'score':>8}  not killed")
     for m, mine in rows:
         counts = Counter(mine.values())
         killed = sum(counts[s] for s in KILLED)
         score = 100 * killed / max(1, len(mine))
         worst = min(worst, score)
         rest = ", ".join(f"{n} {s}" for s, n in counts.items() if s not in KILLED) or "none"
-        print(f"{m:<10}{len(mine):>9}{killed:>8}{score:>7.1f}%  {rest}")
+        print(f"{m:<18}{len(mine):>9}{killed:>8}{score:>7.1f}%  {rest}")
         if args.survivors:
             for k, v in sorted(mine.items()):
                 if v not in KILLED:
