@@ -222,8 +222,6 @@ def _hide(args) -> int:
     files = f"{out} ({out.stat().st_size} bytes)"
     if hidden.key is not None:
         files += f", key {args.key} ({Path(args.key).stat().st_size} bytes)"
-    elif not args.password:
-        after += "; no password: anyone with the network can read it"
     print(f"{before}: {files}{after}")
     return 0
 

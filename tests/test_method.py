@@ -104,6 +104,8 @@ def test_key_and_blind_mode_through_the_interface(tmp_path):
         key.reveal(h.stego)
     b = blind.hide(COVER, "blind mode", password="pw", filler_seed=0)
     assert b.key is None and blind.reveal(b.stego, password="pw") == b"blind mode"
+    assert blind.summary(b, 10)[1] == ""  # the CLI's report warns only when there is no password
+    assert blind.summary(blind.hide(COVER, "x", filler_seed=0), 1)[1] == "; no password: anyone with the network can read it"
     with pytest.raises(NoMessageError):
         blind.reveal(b.stego, password="other")
     with pytest.raises(ValueError, match="^blind mode uses no key file"):

@@ -102,9 +102,9 @@ class Evaluator:
         for name in ("rehman", "hinet"):
             model = getattr(self, name)
             if isinstance(model, (str, Path)):
-                model = load_network(model, name, fresh=True).model
-            if model is not None and self.device.type != "cpu":
-                model = copy.deepcopy(model).to(self.device)
+                model = load_network(model, name, fresh=True).model.to(self.device)  # our own copy: move it
+            elif model is not None and self.device.type != "cpu":
+                model = copy.deepcopy(model).to(self.device)  # the caller's: leave it where it is
             setattr(self, name, model)
 
     def model(self, which: str = "inn"):
@@ -261,6 +261,9 @@ def make_stegos(method: str, covers: np.ndarray, seed: int = 0, checkpoint=None,
     covers = np.asarray(covers)
     rng = np.random.default_rng(seed)
     h, w = covers.shape[1:3]
-    return np.concatenate([m.embed(covers[i:i + batch], rng.integers(0, 2, (len(covers[i:i + batch]),
-                                                                             m.raw_bits(h, w)), dtype=np.uint8))[0]
-                           for i in range(0, len(covers), batch)])
+    stegos = []
+    for i in range(0, len(covers), batch):
+        chunk = covers[i:i + batch]
+        bits = rng.integers(0, 2, (len(chunk), m.raw_bits(h, w)), dtype=np.uint8)  # fresh bits for every image
+        stegos.append(m.embed(chunk, bits)[0])
+    return np.concatenate(stegos)

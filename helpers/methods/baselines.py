@@ -58,7 +58,7 @@ import torch  # noqa: E402  (the LSB part above needs only numpy)
 from torch import nn  # noqa: E402
 
 from helpers.plumbing.files import save_checkpoint  # noqa: E402
-from helpers.plumbing.inference import Network, load_network  # noqa: E402
+from helpers.plumbing.inference import Network, load_network, model_device  # noqa: E402
 
 
 def _conv(c_in, c_out):
@@ -267,7 +267,7 @@ class _Network(Method):
         self.model = model if model is not None else load_network(checkpoint, self.kind).model
 
     def _tensors(self, images, bits=None):
-        device = next(self.model.parameters()).device
+        device = model_device(self.model)
         x = uint8_to_batch(images).to(device)
         if bits is None:
             return x

@@ -499,7 +499,7 @@ class BlindMode(Method):
     def hide(self, cover, message, filler_seed=None, password: str | None = None, all_cells: bool = False,
              **options) -> Hidden:
         stego, info = blind_hide(cover, message, self.model, password, filler_seed=filler_seed, all_cells=all_cells)
-        return Hidden(stego, None, info)
+        return Hidden(stego, None, dict(info, password=password is not None))
 
     def reveal(self, stego, key=None, password: str | None = None, **options) -> bytes:
         if key is not None:
@@ -511,7 +511,8 @@ class BlindMode(Method):
         return (f"hid {n_bytes} bytes in a {hidden.stego.width} x {hidden.stego.height} cover in blind mode (net "
                 f"capacity {info['capacity']} bytes with {info['nsym']} parity bytes per block; {info['cells']} of "
                 f"{info['of_cells']} cells changed, {100 * info['footprint']:.0f} % of the pixels; "
-                f"{info['raw_errors']} raw bit error(s) corrected in the self-check)", "")
+                f"{info['raw_errors']} raw bit error(s) corrected in the self-check)",
+                "" if info.get("password") else "; no password: anyone with the network can read it")
 
     def embed(self, covers, bits):
         net, cfg = self.model

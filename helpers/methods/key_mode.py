@@ -59,7 +59,7 @@ from helpers.plumbing.images import MIN_SIDE, CoverConverted, check_side, open_c
 from helpers.plumbing.inference import forward_tiled, inverse_tiled, load_network, model_device
 from helpers.methods.base import Hidden, Method, image_size
 from helpers.network.model import StegoINN, quantize_8bit
-from helpers.coding.payload import (FRAME_VERSION, HEADER, MAGIC, CapacityError, RevealError, as_message, bits_to_bytes,  # noqa: F401
+from helpers.coding.payload import (BPP_CHOICES, FRAME_VERSION, HEADER, MAGIC, CapacityError, RevealError, as_message, bits_to_bytes,  # noqa: F401
                       bits_to_plane, bytes_to_bits, capacity_bytes, frame, plane_to_bits, random_filler, unframe)
 
 KEY_FORMAT = "inn-stego-key"
@@ -285,10 +285,10 @@ class KeyMode(Method):
             self._model = load_network(self.checkpoint).model
         return self._model
 
-    bpp_choices = (1, 3)
+    bpp_choices = BPP_CHOICES
 
     def set_bpp(self, bpp: int) -> None:
-        if bpp not in (1, 3):
+        if bpp not in self.bpp_choices:
             raise ValueError(f"bpp must be 1 or 3, got {bpp!r}")
         self.bpp = bpp
 

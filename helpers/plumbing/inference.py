@@ -60,10 +60,12 @@ def load_network(path=None, kind: str = "paper", fresh: bool = False) -> Network
     def build(p) -> Network:
         return importlib.import_module(module).network_from_state(load_weights(p, fmt, what), p)
 
+    def ready(p) -> Network:
+        net = build(p)
+        return Network(prepare_for_inference(net.model), net.config)
+
     path = shipped(kind) if path is None else Path(path)
-    if fresh:
-        return build(path)
-    return load_once(path, lambda p: (lambda n: Network(prepare_for_inference(n.model), n.config))(build(p)), kind)
+    return build(path) if fresh else load_once(path, ready, kind)
 
 
 def prepare_for_inference(model: nn.Module) -> nn.Module:
