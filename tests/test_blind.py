@@ -625,3 +625,60 @@ def test_hide_skips_the_parities_its_failed_check_rules_out(monkeypatch, every, 
     stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
     assert seen == tried and info["nsym"] == tried[-1]
     assert blind_reveal(stego, password="pw") == msg
+
+
+@pytest.mark.parametrize("noisy", [False, True], ids=["clean", "one bit in 100 wrong"])
+def test_hide_measures_its_first_cells_before_it_pays_for_the_rest(monkeypatch, noisy):
+    """A first attempt on more than 2 x PILOT_CELLS cells embeds and reads its first quarter of
+    cells (at least PILOT_CELLS: 4 of 11 here) alone. On a clean cover it goes on with the rest: every cell is embedded once, as
+    without the pilot. Through a channel that reads one bit in 100 wrong (a byte error rate of
+    about 8 %: 32 parity bytes cannot decode that), the pilot's cells already show it, and hide
+    moves to more parity after those 4 cells instead of after a whole failed check."""
+    import helpers.methods.blind_mode as blind_module
+
+    real_embed, real_extract, embedded = blind_module._embed, blind_module._extract, []
+
+    def counting_embed(net, cover, cell_list, bits, bpp):
+        embedded.append(len(cell_list))
+        return real_embed(net, cover, cell_list, bits, bpp)
+
+    def channel(net, stego, cell_list, bpp):
+        read = real_extract(net, stego, cell_list, bpp)
+        return [np.where(np.arange(v.size) % 100 == 7, 0.5 - v, v) for v in read] if noisy else read
+
+    monkeypatch.setattr(blind_module, "_embed", counting_embed)
+    monkeypatch.setattr(blind_module, "_extract", channel)
+    msg = _message(1200, seed=11)  # 11 of the 16 cells of a 128 x 128 cover at 32 parity bytes
+    stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
+    pilot = blind_module.PILOT_CELLS
+    if noisy:
+        assert embedded[0] == pilot and info["nsym"] > 32 and info["pilot_rate"] > 0.05
+        assert embedded[1:] == [info["cells"]]  # the next attempt whole: nothing else was spent
+    else:
+        assert info["nsym"] == 32 and info["pilot_rate"] < 0.02
+        assert embedded == [pilot, info["cells"] - pilot]
+    monkeypatch.undo()
+    assert blind_reveal(stego, password="pw") == msg
+
+
+def test_reveal_reads_no_more_than_read_ahead_cells_past_the_message(monkeypatch):
+    """The receiver does not know how many cells the message uses: it reads cells in runs of
+    READ_AHEAD (or more) and tries each footprint. It reads each cell once and at most READ_AHEAD
+    past the message's cells (reading ahead in doubling runs read 32 cells here for 20)."""
+    import helpers.methods.blind_mode as blind_module
+
+    cover = Image.new("RGB", (256, 256))
+    for k, path in enumerate(HELD_OUT[:4]):
+        cover.paste(Image.open(path).convert("RGB"), (128 * (k % 2), 128 * (k // 2)))
+    msg = _message(2000, seed=12)
+    stego, info = blind_hide(cover, msg, password="pw")
+    assert info["of_cells"] == 64 and info["cells"] == 20
+    real_extract, seen = blind_module._extract, []
+
+    def spy(net, image, cell_list, bpp):
+        seen.extend(cell_list)
+        return real_extract(net, image, cell_list, bpp)
+
+    monkeypatch.setattr(blind_module, "_extract", spy)
+    assert blind_reveal(stego, password="pw") == msg
+    assert len(seen) == len(set(seen)) and info["cells"] <= len(seen) <= info["cells"] + blind_module.READ_AHEAD

@@ -198,6 +198,8 @@ def raw_bit_error_rate(model: StegoINN, covers: torch.Tensor, bpp: int, seed: in
 NSYM_TRIES = (32, 48, 64, 96, 128)  # parity bytes per block that hide tries, in order, until its self-check passes
 NONCE_TRIES = 3  # whitenings hide tries at the most parity the message fits (helpers.coding.blind_code: the nonce)
 SKIP_BELOW = 0.25  # after a failed check, hide skips a parity whose chance to decode (helpers.coding.blind_code.decode_chance) is lower
+PILOT_CELLS = 4  # hide's first attempt measures the error rate of its first quarter of cells (at least this many) before the rest
+READ_AHEAD = 8  # cells the receiver reads (network calls) at least at once while it looks for the footprint
 
 def blind_capacity(height: int, width: int, bpp: int = 1, nsym: int = NSYM_TRIES[0]) -> int:
     """Net payload (bytes) of a ``height x width`` cover in blind mode: the raw capacity minus the
@@ -305,12 +307,13 @@ def _decode(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int, password: s
     """What a receiver does: for each footprint from the smallest, try to decode the bits of its
     cells (with their confidences: :func:`helpers.coding.blind_code.decode` uses the least certain as erasures);
     the first footprint whose header decodes gives the message (or its error). Cells are read
-    (network calls) ahead in doubling batches; ``read``: values of the first cells, known already."""
+    (network calls) :data:`READ_AHEAD` or more at a time, so at most that many more than the message
+    uses; ``read``: values of the first cells, known already."""
     sizes = [n for n in footprints(len(cell_list)) if up_to is None or n <= up_to]
     read = list(read or [])
     for n in sizes:
         if n > len(read):
-            end = min(max(n, 2 * len(read)), sizes[-1])
+            end = min(max(n, len(read) + READ_AHEAD), sizes[-1])
             read += _extract(net, stego, cell_list[len(read):end], bpp)
         try:
             values = np.concatenate(read[:n])
@@ -329,6 +332,13 @@ def _attempts(fits: list[int], nsym: int | None, nonces: int) -> list[tuple[int,
     return [(n, 0) for n in sizes] + [(sizes[-1], k) for k in range(1, nonces)] if sizes else []
 
 
+def byte_error_rate(sent: np.ndarray, received: np.ndarray) -> float:
+    """The share of coded bytes read wrong when these whitened bits (as good as random) came back as
+    ``received``: a byte's 8 bits lie in different places (:func:`helpers.coding.blind_code.permutation`),
+    so it is ``1 - (1 - bit error rate)^8``."""
+    return 1 - (1 - float(np.mean(sent != received))) ** 8
+
+
 def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: bytes, password, nsym, filler_seed,
                 all_cells: bool = False, nonces: int | None = None):
     """What :func:`blind_hide` does to a cover tensor ``(3, H, W)`` (values in [0, 1], on the
@@ -336,9 +346,13 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
     message (every cell with ``all_cells``), check as the receiver would, and while the check fails
     add parity (:data:`NSYM_TRIES`, skipping those that would decode with a chance below
     :data:`SKIP_BELOW` at the byte error rate the failed check measured: a cover's error rate
-    changes little with the parity; on the moss of ``benchmarks/blind_heldout.py`` it usually goes
-    from 32 straight to 64), then try other nonces (:data:`NONCE_TRIES`, or ``nonces``). Returns
-    ``(stego_8bit, info, ok)``: the last attempt's image and whether its message comes back exact."""
+    changes little with the parity), then try other nonces (:data:`NONCE_TRIES`, or ``nonces``).
+    A first attempt on more than 2 x :data:`PILOT_CELLS` cells embeds and reads its first quarter
+    of cells (at least :data:`PILOT_CELLS`) alone (the network runs on each cell on its own, so this
+    costs nothing when the attempt goes on): if their byte error rate (:func:`byte_error_rate`) gives its parity
+    less than :data:`SKIP_BELOW`, hide moves on before paying for the rest; a cover like the moss of
+    ``benchmarks/blind_heldout.py`` then starts at 48 or 64 parity bytes. Returns ``(stego_8bit,
+    info, ok)``: the last attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
     sizes = footprints(len(order))
@@ -346,25 +360,38 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
         sizes = sizes[-1:]
     room = _cell_bits(order[:sizes[-1]], cfg.bpp) // 8  # bytes in the largest footprint allowed
     fits = [n for n in NSYM_TRIES if blind_code.coded_length(len(message), n) <= room]
-    stego, info, rate = None, {}, 0.0
+    stego, info, rate, pilot = None, {}, 0.0, None
+
+    def footprint(n_sym: int) -> int | None:  # cells a message coded with n_sym parity bytes uses
+        need = blind_code.coded_length(len(message), n_sym)
+        return next((n for n in sizes if _cell_bits(order[:n], cfg.bpp) // 8 >= need), None)
+
     attempts = _attempts(fits, nsym, nonces or NONCE_TRIES)
     for n_sym, nonce in attempts:
-        if rate and n_sym < attempts[-1][0] and blind_code.decode_chance(rate, len(message), n_sym) < SKIP_BELOW:
-            continue  # at the byte error rate the last check measured, this parity would fail too
-        need = blind_code.coded_length(len(message), n_sym)
-        fit = [n for n in sizes if _cell_bits(order[:n], cfg.bpp) // 8 >= need]
-        if not fit:
+        last = n_sym == attempts[-1][0]
+        if rate and not last and blind_code.decode_chance(rate, len(message), n_sym) < SKIP_BELOW:
+            continue  # at the byte error rate measured last (pilot or check), this parity would fail too
+        need, n_cells = blind_code.coded_length(len(message), n_sym), footprint(n_sym)
+        if n_cells is None:
             break
-        used = order[:fit[0]]
+        used = order[:n_cells]
         bits = blind_code.encode(message, _cell_bits(used, cfg.bpp), password, n_sym, filler_seed, nonce=nonce)
-        stego = _embed(net, cover, used, bits, cfg.bpp)
-        read = _extract(net, stego, used, cfg.bpp)
+        k = max(PILOT_CELLS, n_cells // 4) if pilot is None and message and not last and n_cells > 2 * PILOT_CELLS else 0
+        split, stego, read = _cell_bits(used[:k], cfg.bpp), cover, []
+        if k:  # the pilot: these cells first, alone
+            stego = _embed(net, cover, used[:k], bits[:split], cfg.bpp)
+            read = _extract(net, stego, used[:k], cfg.bpp)
+            rate = pilot = byte_error_rate(bits[:split], _bits(np.concatenate(read)))
+            if blind_code.decode_chance(rate, len(message), n_sym) < SKIP_BELOW:
+                continue
+        stego = _embed(net, stego, used[k:], bits[split:], cfg.bpp)
+        read += _extract(net, stego, used[k:], cfg.bpp)
         received = _bits(np.concatenate(read))
         errors = int((received != bits).sum())
         info = {"nsym": n_sym, "nonce": nonce, "raw_errors": errors, "raw_bits": int(bits.size),
                 "raw_ra": 1 - errors / bits.size, "cells": len(used), "of_cells": len(order),
                 "footprint": _cell_bits(used, 1) / (height * width),
-                "capacity": blind_capacity(height, width, cfg.bpp, n_sym)}
+                "capacity": blind_capacity(height, width, cfg.bpp, n_sym), "pilot_rate": pilot}
         try:
             if _decode(net, stego, order, cfg.bpp, password, up_to=len(used), read=read)[0] == message:
                 return stego, info, True
@@ -390,7 +417,7 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     (``raw_ra``: the share right, the paper's recovery accuracy),
     ``cells`` used ``of_cells``,
     ``footprint`` (share of the pixels in used cells), ``capacity`` (net bytes of the whole image
-    at that ``nsym``).
+    at that ``nsym``), ``pilot_rate`` (the byte error rate of the first attempt's first quarter of cells, or None).
 
     The cells a message changes tell anyone who can find them its length, to within a sixteenth
     of the capacity. ``all_cells=True`` spreads it (and random filler) over every cell instead: the
