@@ -26,7 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.data.photos import SAMPLES_DIR, ImageFolder, pick_device  # noqa: E402
+from helpers.data.photos import SAMPLES_DIR, ImageFolder  # noqa: E402
+from helpers.settings import pick_device  # noqa: E402
 from helpers.plumbing.files import load_weights  # noqa: E402
 from helpers.plumbing.inference import load_network  # noqa: E402
 

@@ -271,7 +271,7 @@ def _capacity(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from helpers.data.photos import pick_device
+    from helpers.settings import pick_device
     from helpers.evaluation.harness import METHODS, SHIPPED, evaluate_folder
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]

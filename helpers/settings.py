@@ -1,5 +1,5 @@
-"""The settings cell every notebook shows right after its setup cell: which mode runs, where the
-cache lives, and which trained network notebooks 06-09 load.
+"""The settings cell every notebook shows right after its setup cell: which mode runs, the seed,
+the device, where the cache lives, and which trained network notebooks 06-09 load.
 
 ``MODE = "auto"`` means full size on a CUDA GPU and fast mode anywhere else, so a student who
 runs a notebook on a laptop with the defaults gets the short version and is told so; ``"fast"``
@@ -12,8 +12,10 @@ the environment.
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from helpers.plumbing.inference import shipped
@@ -48,6 +50,18 @@ def choose_mode(mode: str = "auto", full_cpu_time: str | None = None, gpu: bool 
     if not fast and not gpu and full_cpu_time:
         print(f"full mode without a GPU: expect {full_cpu_time}")
     return fast
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's, numpy's and torch's generators (all notebooks call this once)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device() -> torch.device:
+    """``cuda`` when a GPU is visible, else ``cpu``."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def cache_dir() -> Path:

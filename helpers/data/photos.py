@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import os
-import random
 import warnings
 from pathlib import Path
 
@@ -23,18 +22,6 @@ SAMPLES_DIR = DATA_DIR / "samples"
 #: Source photos whose crops no shipped network was trained on: the held-out images of every
 #: figure about the shipped networks (``data/checkpoints/README.md``).
 SHIPPED_HELD_OUT = ("coffee", "rocket")
-
-
-def seed_everything(seed: int = 0) -> None:
-    """Seed Python's, numpy's and torch's generators (all notebooks call this once)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def pick_device() -> torch.device:
-    """``cuda`` when a GPU is visible, else ``cpu``."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def list_samples(size: tuple[int, int] | None = (128, 128)) -> list[Path]:

@@ -57,7 +57,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from helpers.data.photos import ImageFolder, pick_device
+from helpers.data.photos import ImageFolder
+from helpers.settings import pick_device
 from helpers.plumbing.files import load_weights, save_checkpoint
 from helpers.plumbing.inference import Network
 from helpers.evaluation.metrics import psnr, psnr_per_image, recovery_accuracy
