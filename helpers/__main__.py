@@ -64,12 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     _mode_arguments(p)
     p.add_argument("--bpp", type=int, choices=(1, 3), help="bits per pixel (key mode: 1 or 3, default 3; blind "
                                                               "mode: what the blind network was trained for)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt, "
-                                                         "blind mode data/checkpoints/blind.pt)")
     p.add_argument("--all-cells", action="store_true",
                    help="blind mode: spread the message over every cell of the image, so the changed area does "
                         "not give away its length (costs PSNR for a short message)")
-    p.add_argument("--force", action="store_true", help="replace existing output files")
+    _network_and_force(p, "replace existing output files")
 
     p = sub.add_parser("reveal", help="reveal the message of a stego image (with its key in key mode)",
                        description="Reveal the message hidden in STEGO (with KEY in key mode): the exact bytes, "
@@ -78,9 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", metavar="KEY", help="key mode: the key file written by hide")
     _mode_arguments(p)
     p.add_argument("--out", metavar="PATH", help="write the message here (default: standard output)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt, "
-                                                         "blind mode data/checkpoints/blind.pt)")
-    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    _network_and_force(p, "replace an existing --out file")
 
     p = sub.add_parser("capacity", help="the longest message a cover holds",
                        description="Print the longest message COVER holds, as a line 'N bytes', then how it "
@@ -135,6 +131,12 @@ def _mode_arguments(p) -> None:
                         "(and the password) reveals the message")
     p.add_argument("--password", help="blind mode: a shared password (places and scrambles the bits; the wrong one "
                                       "reveals nothing)")
+
+
+def _network_and_force(p, force_help: str) -> None:
+    p.add_argument("--checkpoint", metavar="CKPT", help="trained network (default: data/checkpoints/paper.pt, "
+                                                         "blind mode data/checkpoints/blind.pt)")
+    p.add_argument("--force", action="store_true", help=force_help)
 
 
 def _method(args):
