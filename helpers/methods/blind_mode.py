@@ -350,8 +350,8 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
     A first attempt on more than 2 x :data:`PILOT_CELLS` cells embeds and reads its first quarter
     of cells (at least :data:`PILOT_CELLS`) alone (the network runs on each cell on its own, so this
     costs nothing when the attempt goes on): if their byte error rate (:func:`byte_error_rate`) gives its parity
-    less than :data:`SKIP_BELOW`, hide moves on before paying for the rest; a cover like the moss of
-    ``benchmarks/blind_heldout.py`` then starts at 48 or 64 parity bytes. Returns ``(stego_8bit,
+    less than :data:`SKIP_BELOW`, hide moves on before paying for the rest (``data/checkpoints/README.md``
+    measures it). Returns ``(stego_8bit,
     info, ok)``: the last attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
@@ -446,7 +446,7 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
     allows (:func:`blind_capacity`) is hidden in every cell and checked as the receiver would, with
     one whitening only; the first that comes back exact gives the capacity (every parity is tried:
     hide's skip of unlikely parities would under-report, e.g. 64 instead of 48 parity bytes on one
-    moss crop of ``benchmarks/blind_heldout.py``). :func:`blind_hide` of
+    moss crop of ``benchmarks/blind_heldout.py`` with an earlier network). :func:`blind_hide` of
     that many bytes (or fewer) has this check plus :data:`NONCE_TRIES` - 1 further whitenings to
     spare, so on the covers measured (``benchmarks/blind_heldout.py``) it never failed. The message
     is seeded, so the answer repeats; the password changes where the bits go, so give the one you
