@@ -349,10 +349,10 @@ def hide_tensor(net: StegoINN, cfg: BlindConfig, cover: torch.Tensor, message: b
     changes little with the parity), then try other nonces (:data:`NONCE_TRIES`, or ``nonces``).
     A first attempt on more than 2 x :data:`PILOT_CELLS` cells embeds and reads its first quarter
     of cells (at least :data:`PILOT_CELLS`) alone (the network runs on each cell on its own, so this
-    costs nothing when the attempt goes on): if their byte error rate (:func:`byte_error_rate`) gives its parity
-    less than :data:`SKIP_BELOW`, hide moves on before paying for the rest (``data/checkpoints/README.md``
-    measures it). Returns ``(stego_8bit,
-    info, ok)``: the last attempt's image and whether its message comes back exact."""
+    costs nothing when the attempt goes on): if their byte error rate (:func:`byte_error_rate`)
+    gives its parity less than :data:`SKIP_BELOW`, hide moves on before paying for the rest
+    (``data/checkpoints/README.md`` measures it). Returns ``(stego_8bit, info, ok)``: the last
+    attempt's image and whether its message comes back exact."""
     height, width = cover.shape[-2:]
     order = cells(height, width, password)
     sizes = footprints(len(order))
