@@ -7,7 +7,9 @@
 For each held-out source of the corpus (``helpers.data.corpus.split_corpus``), its 256 x 256 crop
 of ``benchmarks/blind_heldout.py``, a random message of a net ``--payload`` bpp, and for each of
 ``--passwords`` passwords one ``python -m helpers hide --mode blind`` and one ``reveal`` in a fresh
-process each (Python start-up, ``import torch`` and loading the network included). Prints per source the parity bytes hide settled on, the hide and
+process each (Python start-up, ``import torch`` and loading the network included; timed by
+:func:`hide_reveal.timed_cli`, whose parent runs no network: PyTorch's idle worker threads would take
+CPU from the process timed). Prints per source the parity bytes hide settled on, the hide and
 reveal times (median and largest), then the share of runs within ``--target`` seconds. A message
 that does not come back byte-exact stops the run.
 """
@@ -17,10 +19,8 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,22 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from blind_heldout import crops_of  # noqa: E402
+from hide_reveal import timed_cli  # noqa: E402
 
 from helpers.data.corpus import corpus_dir, read_manifest, split_corpus  # noqa: E402
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def timed(*argv) -> tuple[float, str]:
-    """Wall time and standard error of ``python -m helpers ARGV`` in a fresh process. (This process
-    runs no network itself: PyTorch's idle worker threads would take CPU from the one timed.)"""
-    t = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "helpers", *map(str, argv)], capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - t
-    if r.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(map(str, argv))}\n{r.stderr}")
-    return wall, r.stderr + r.stdout
 
 
 def main(argv=None) -> int:
@@ -76,16 +63,16 @@ def main(argv=None) -> int:
             h, r, parity = [], [], []
             for i in range(a.passwords):
                 pw = f"bench-{i}"
-                wall, said = timed("hide", cover, "--file", msg, "--out", stego, "--mode", "blind", "--password", pw,
+                wall, _, said = timed_cli("hide", cover, "--file", msg, "--out", stego, "--mode", "blind", "--password", pw,
                                    "--force")
                 h.append(wall)
                 parity.append(re.search(r"with (\d+) parity", said).group(1))  # what hide settled on
-                r.append(timed("reveal", stego, "--out", got, "--mode", "blind", "--password", pw, "--force")[0])
+                r.append(timed_cli("reveal", stego, "--out", got, "--mode", "blind", "--password", pw, "--force")[0])
                 if got.read_bytes() != msg.read_bytes():
                     raise SystemExit(f"{src['source']}, password {pw}: the revealed message differs")
             hides += h
             reveals += r
-            print(f"{src['source']:<22}{'/'.join(map(str, parity)):>14}{statistics.median(h):>13.2f}{max(h):>9.2f}"
+            print(f"{src['source']:<22}{'/'.join(parity):>14}{statistics.median(h):>13.2f}{max(h):>9.2f}"
                   f"{statistics.median(r):>15.2f}{max(r):>9.2f}", flush=True)
     print(f"\n{len(hides)} runs, {crop.width} x {crop.height}, {n_bytes} bytes: hide median {statistics.median(hides):.2f} s, "
           f"max {max(hides):.2f} s, within {a.target:g} s {sum(t <= a.target for t in hides)}/{len(hides)}; reveal median "

@@ -28,14 +28,16 @@ WRAP = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
 
 
-def timed_cli(*argv) -> tuple[float, float]:
+def timed_cli(*argv) -> tuple[float, float, str]:
+    """Wall time, peak memory (MiB) and what ``python -m helpers ARGV`` printed, run in a fresh process."""
     t = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", WRAP, sys.executable, "-m", "helpers", *map(str, argv)],
-                       capture_output=True, cwd=ROOT)
+                       capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - t
     if r.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(map(str, argv))}\n{r.stderr.decode()}")
-    return wall, int(r.stderr.decode().strip().splitlines()[-1]) / 1024  # KiB -> MiB
+        raise SystemExit(f"failed: {' '.join(map(str, argv))}\n{r.stderr}")
+    *said, rss = r.stderr.strip().splitlines()
+    return wall, int(rss) / 1024, "\n".join([r.stdout, *said])  # KiB -> MiB
 
 
 def make_cover(size: int, folder: Path) -> Path:
@@ -71,11 +73,11 @@ def main(argv=None) -> int:
             for _ in range(a.repeats):
                 for f in ("s.png", "k.npz", "out.bin"):
                     (tmp / f).unlink(missing_ok=True)
-                t, m = timed_cli("hide", cover, "--file", message, "--out", tmp / "s.png", "--key", tmp / "k.npz",
+                t, m, _ = timed_cli("hide", cover, "--file", message, "--out", tmp / "s.png", "--key", tmp / "k.npz",
                                  "--bpp", a.bpp)
                 hides.append(t)
                 mem_h = max(mem_h, m)
-                t, m = timed_cli("reveal", tmp / "s.png", "--key", tmp / "k.npz", "--out", tmp / "out.bin")
+                t, m, _ = timed_cli("reveal", tmp / "s.png", "--key", tmp / "k.npz", "--out", tmp / "out.bin")
                 reveals.append(t)
                 mem_r = max(mem_r, m)
                 assert (tmp / "out.bin").read_bytes() == message.read_bytes(), "round trip not exact"
