@@ -4,6 +4,7 @@ Most cases call ``helpers.__main__.main`` in-process (fast); a few run the real 
 subprocess to check exit codes, standard output and that no traceback is printed."""
 
 import hashlib
+import os
 import subprocess
 import sys
 
@@ -189,12 +190,14 @@ def test_reveal_never_replaces_an_existing_file_without_force(work, capsys):
 
 
 def test_real_command_exit_codes_and_no_traceback(work):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe buffers, as for most users
+
     def cli(*argv):
         return subprocess.run([sys.executable, "-m", "helpers", *map(str, argv)], capture_output=True, cwd=REPO_ROOT,
-                              timeout=120)
+                              timeout=120, env=env)
 
     r = cli("hide", work / "cover.png", "--text", "über", "--out", work / "s.png", "--key", work / "k")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0 and r.stdout.startswith(b"hid 5 bytes"), r.stderr  # printed before the fast exit
     r = cli("reveal", work / "s.png", "--key", work / "k")
     assert r.returncode == 0 and r.stdout == "über".encode("utf-8")
     r = cli("reveal", work / "s.png")

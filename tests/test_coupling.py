@@ -130,3 +130,24 @@ def test_block_invertible_even_with_non_invertible_subnets():
     cover, secret = torch.rand(2, 3, 6, 6, dtype=torch.float64) * 2, torch.rand(2, 3, 6, 6, dtype=torch.float64)
     c0, s0 = block.inverse(*block(cover, secret))
     assert torch.allclose(c0, cover, atol=1e-12) and torch.allclose(s0, secret, atol=1e-12)
+
+
+def test_stego_and_secret_alone_skip_the_subnets_that_only_shape_the_other_output(random_inn):
+    """``embed_stego`` / ``extract_secret`` give exactly ``forward(...)[0]`` / ``inverse(...)[1]`` and run
+    3N - 2 / 3N - 1 subnetworks: the last block's rho and eta shape only z, the first block's phi only
+    the cover (blind mode's hide and reveal run these)."""
+    g = torch.Generator().manual_seed(3)
+    cover, secret = torch.rand(2, 3, 16, 16, generator=g), torch.rand(2, 3, 16, 16, generator=g)
+    net, calls = random_inn(n_blocks=3), []
+    for block in net.blocks:
+        for sub in (block.phi, block.rho, block.eta):
+            sub.register_forward_hook(lambda *_: calls.append(1))
+    with torch.no_grad():
+        stego, z = net(cover, secret)
+        calls.clear()
+        assert torch.equal(net.embed_stego(cover, secret), stego)
+        assert len(calls) == 3 * 3 - 2
+        calls.clear()
+        secret_rev = net.extract_secret(stego, z)
+        assert len(calls) == 3 * 3 - 1
+        assert torch.equal(secret_rev, net.inverse(stego, z)[1])

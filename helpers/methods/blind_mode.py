@@ -80,7 +80,7 @@ def secret_map_of(bits: torch.Tensor, bpp: int) -> torch.Tensor:
 
 def reveal_values(model: StegoINN, stego: torch.Tensor) -> torch.Tensor:
     """The secret map the receiver sees: ``f^-1(stego, 0)`` (``stego`` already 8-bit)."""
-    return model.inverse(stego, torch.zeros_like(stego))[1]
+    return model.extract_secret(stego, torch.zeros_like(stego))
 
 
 def values_to_bits(secret_rev: torch.Tensor) -> torch.Tensor:
@@ -270,7 +270,7 @@ def _embed(net: StegoINN, cover: torch.Tensor, cell_list, bits: np.ndarray, bpp:
         planes = torch.zeros(len(idx), 3, h, w, dtype=torch.uint8)
         for k, i in enumerate(idx):
             planes[k, :c] = torch.from_numpy(bits[offsets[i]:offsets[i + 1]].reshape(c, h, w))
-        out = net(fmt(crops), fmt(secret_map_of(planes, bpp).to(cover.device)))[0]
+        out = net.embed_stego(fmt(crops), fmt(secret_map_of(planes, bpp).to(cover.device)))
         for k, i in enumerate(idx):
             t, l = cell_list[i][:2]
             stego[:, t:t + h, l:l + w] = out[k]
@@ -296,7 +296,7 @@ def _extract(net: StegoINN, stego: torch.Tensor, cell_list, bpp: int) -> list[np
     out: list = [None] * len(cell_list)
     for h, w, idx in _batches(cell_list):
         crops = _crops(stego, cell_list, idx)
-        values = net.inverse(fmt(crops), fmt(torch.zeros_like(crops)))[1][:, :c].float().cpu().numpy()
+        values = net.extract_secret(fmt(crops), fmt(torch.zeros_like(crops)))[:, :c].float().cpu().numpy()
         for k, i in enumerate(idx):
             out[i] = values[k].ravel()
     return out

@@ -71,11 +71,21 @@ class AffineCouplingBlock(nn.Module):
         """The clamped log-scale ``c(rho(cover_{i+1}))`` of equation (2)."""
         return soft_clamp(self.rho(cover_next), self.clamp)
 
+    def update_cover(self, cover: torch.Tensor, secret: torch.Tensor) -> torch.Tensor:
+        """Equation (1): ``cover_{i+1}``."""
+        _check_pair(cover, secret, ("cover", "secret"), (self.cover_channels, self.secret_channels))
+        return cover + self.phi(secret)
+
+    def recover_secret(self, cover_next: torch.Tensor, secret_next: torch.Tensor) -> torch.Tensor:
+        """Equation (3): ``secret_i``."""
+        _check_pair(cover_next, secret_next, ("cover_next", "secret_next"),
+                    (self.cover_channels, self.secret_channels))
+        return (secret_next - self.eta(cover_next)) * torch.exp(-self.log_scale(cover_next))
+
     def forward(self, cover: torch.Tensor, secret: torch.Tensor, return_log_det: bool = False):
         """Equations (1) and (2). Returns ``(cover_next, secret_next)``, plus the per-sample
         ``log|det J|`` (shape ``(batch,)``) when ``return_log_det`` is true."""
-        _check_pair(cover, secret, ("cover", "secret"), (self.cover_channels, self.secret_channels))
-        cover_next = cover + self.phi(secret)
+        cover_next = self.update_cover(cover, secret)
         s = self.log_scale(cover_next)
         secret_next = secret * torch.exp(s) + self.eta(cover_next)
         if return_log_det:
@@ -84,9 +94,5 @@ class AffineCouplingBlock(nn.Module):
 
     def inverse(self, cover_next: torch.Tensor, secret_next: torch.Tensor):
         """Equations (3) and (4). Returns ``(cover, secret)``."""
-        _check_pair(cover_next, secret_next, ("cover_next", "secret_next"),
-                    (self.cover_channels, self.secret_channels))
-        s = self.log_scale(cover_next)
-        secret = (secret_next - self.eta(cover_next)) * torch.exp(-s)
-        cover = cover_next - self.phi(secret)
-        return cover, secret
+        secret = self.recover_secret(cover_next, secret_next)
+        return cover_next - self.phi(secret), secret

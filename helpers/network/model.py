@@ -71,6 +71,21 @@ class StegoINN(nn.Module):
             x, y = block.inverse(x, y)
         return x, y
 
+    def embed_stego(self, cover: torch.Tensor, secret_map: torch.Tensor) -> torch.Tensor:
+        """``forward(cover, secret_map)[0]`` without the last block's rho and eta, which shape only
+        ``z`` (2 of the 3N subnetworks; blind mode keeps no ``z``)."""
+        x, y = cover, secret_map
+        for block in self.blocks[:-1]:
+            x, y = block(x, y)
+        return self.blocks[-1].update_cover(x, y)
+
+    def extract_secret(self, stego: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """``inverse(stego, z)[1]`` without the first block's phi, which gives only ``cover_rev``."""
+        x, y = stego, z
+        for block in self.blocks[:0:-1]:
+            x, y = block.inverse(x, y)
+        return self.blocks[0].recover_secret(x, y)
+
     def num_parameters(self) -> int:
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)

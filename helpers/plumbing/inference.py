@@ -128,12 +128,12 @@ def forward_tiled(model, cover: torch.Tensor, secret_map: torch.Tensor, tile: in
 
 @torch.inference_mode()
 def inverse_tiled(model, stego: torch.Tensor, z: torch.Tensor, tile: int) -> torch.Tensor:
-    """The secret map ``model.inverse(stego, z)`` gives for one image ``(3, H, W)`` or a batch
-    ``(N, 3, H, W)``, tile by tile."""
+    """The secret map ``model.inverse(stego, z)`` gives (:meth:`~helpers.network.model.StegoINN.extract_secret`)
+    for one image ``(3, H, W)`` or a batch ``(N, 3, H, W)``, tile by tile."""
     one = stego.dim() == 3
     stego, z = (stego[None], z[None]) if one else (stego, z)
     secret_rev = torch.empty_like(stego)
     fmt = input_layout(model)
     for ys, xs in tiles(stego.shape[-2], stego.shape[-1], tile):
-        secret_rev[..., ys, xs] = model.inverse(fmt(stego[..., ys, xs]), fmt(z[..., ys, xs]))[1]
+        secret_rev[..., ys, xs] = model.extract_secret(fmt(stego[..., ys, xs]), fmt(z[..., ys, xs]))
     return secret_rev[0] if one else secret_rev
