@@ -338,8 +338,8 @@ def keep_freed_memory() -> bool:
     """Ask glibc's malloc to keep what the process frees for reuse (no ``mmap`` for large blocks, no
     trimming), as PyTorch's CPU tuning guide gets from jemalloc or tcmalloc: each layer's tensors of
     a few MB are then not faulted in afresh, page by page. For a short process: the command line
-    (a 256 x 256 blind hide on a 2-core VM: 4.9 -> 4.0 s, 330,000 -> 60,000 page faults). False
-    where malloc is not glibc's (nothing changes there)."""
+    (a 256 x 256 blind hide on a 2-core VM, median of 6 alternating runs: 4.58 -> 3.79 s, 70,000-570,000
+    -> 55,000-62,000 page faults). False where malloc is not glibc's (nothing changes there)."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (AttributeError, OSError, TypeError):
