@@ -63,8 +63,8 @@ def main(argv=None) -> int:
             h, r, parity = [], [], []
             for i in range(a.passwords):
                 pw = f"bench-{i}"
-                wall, _, said = timed_cli("hide", cover, "--file", msg, "--out", stego, "--mode", "blind", "--password", pw,
-                                   "--force")
+                wall, _, said = timed_cli("hide", cover, "--file", msg, "--out", stego, "--mode", "blind",
+                                          "--password", pw, "--force")
                 h.append(wall)
                 parity.append(re.search(r"with (\d+) parity", said).group(1))  # what hide settled on
                 r.append(timed_cli("reveal", stego, "--out", got, "--mode", "blind", "--password", pw, "--force")[0])

@@ -337,9 +337,9 @@ def main(argv=None) -> int:
 def keep_freed_memory() -> bool:
     """Ask glibc's malloc to keep what the process frees for reuse (no ``mmap`` for large blocks, no
     trimming), as PyTorch's CPU tuning guide gets from jemalloc or tcmalloc: each layer's tensors of
-    a few MB are then not faulted in afresh, page by page. For a short process: the command line
-    (a 256 x 256 blind hide on a 2-core VM, median of 6 alternating runs: 4.58 -> 3.79 s, 70,000-570,000
-    -> 55,000-62,000 page faults). False where malloc is not glibc's (nothing changes there)."""
+    a few MB are then not faulted in afresh, page by page (``data/checkpoints/README.md``, Times,
+    measures what it saves). For a short process: the command line's hide, reveal and capacity.
+    False where malloc is not glibc's (nothing changes there)."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (AttributeError, OSError, TypeError):
@@ -353,7 +353,7 @@ def run_and_exit(argv=None) -> None:
     Python's clean-up, which takes 0.7 s once PyTorch is loaded. Every file the command writes is
     complete and closed before ``main`` returns. (``benchmarks/blind_cli.py`` times the commands.)"""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["hide"], ["reveal"], ["capacity"]):
+    if argv and argv[0] in ("hide", "reveal", "capacity"):
         keep_freed_memory()
     code = main(argv)
     sys.stdout.flush()
