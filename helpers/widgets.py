@@ -168,8 +168,8 @@ def _kept(covers: np.ndarray, make) -> np.ndarray:
     later first build of the steganalysis dashboard (a restarted kernel, the next lecture) reads them
     instead. ``.npy`` without pickle: loading runs no code."""
     import hashlib
-    import os
 
+    from helpers.plumbing.files import write_atomic
     from helpers.settings import SHIPPED_PAPER, cache_dir
 
     key = hashlib.sha256(covers.tobytes() + SHIPPED_PAPER.read_bytes() + b"inn stego, seed 1").hexdigest()[:16]
@@ -183,10 +183,7 @@ def _kept(covers: np.ndarray, make) -> np.ndarray:
     stegos = make()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.save(f, stegos, allow_pickle=False)
-        os.replace(tmp, path)
+        write_atomic(path, lambda f: np.save(f, stegos, allow_pickle=False))
     except OSError:  # a read-only cache folder: the dashboard works, only slower next time
         pass
     return stegos

@@ -4,6 +4,7 @@ no temporary file behind."""
 
 import errno
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -160,3 +161,46 @@ def test_every_checkpoint_save_is_atomic(tmp_path, monkeypatch, save):
         save(tmp_path / "net.pt", "second")  # other bytes than the first
     monkeypatch.undo()
     assert listing(tmp_path) == before
+
+
+# Writing a file is defined once (helpers/plumbing/files.py); data/download.py streams into a
+# resumable ".part" file of its own, renamed once its checksum is right.
+OWN_WRITERS = {"plumbing/files.py", "data/download.py"}
+
+
+def direct_writes(source: str) -> list[str]:
+    """Calls in ``source`` that write or rename a file themselves: ``open`` for writing,
+    ``write_text``/``write_bytes``, ``os.replace``/``os.rename``."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        if isinstance(f, ast.Attribute) and f.attr in ("write_text", "write_bytes"):
+            found.append(f"line {node.lineno}: .{f.attr}")
+        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "os" \
+                and f.attr in ("replace", "rename"):
+            found.append(f"line {node.lineno}: os.{f.attr}")
+        elif isinstance(f, ast.Name) and f.id == "open":
+            mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+            if isinstance(mode, ast.Constant) and set(str(mode.value)) & set("wax+"):
+                found.append(f"line {node.lineno}: open(..., {mode.value!r})")
+    return found
+
+
+def test_the_write_check_finds_each_kind():
+    assert direct_writes("open(p, 'w')\nopen(p, mode='ab')\nopen(p)\nopen(p, 'rb')\n") == [
+        "line 1: open(..., 'w')", "line 2: open(..., 'ab')"]
+    assert direct_writes("p.write_text(s)\nq.write_bytes(b)\nos.replace(a, b)\n'a_b'.replace('_', '-')\n") == [
+        "line 1: .write_text", "line 2: .write_bytes", "line 3: os.replace"]
+
+
+def test_every_write_goes_through_plumbing_files():
+    """One atomic write for every file the package makes (stego images, keys, checkpoints, results,
+    manifests, caches): none of its modules writes or renames a file on its own."""
+    package = Path(files.__file__).parents[1]
+    found = {p.relative_to(package).as_posix(): r for p in sorted(package.rglob("*.py"))
+             if p.relative_to(package).as_posix() not in OWN_WRITERS and (r := direct_writes(p.read_text()))}
+    assert found == {}, f"write through helpers.plumbing.files.write_atomic instead: {found}"

@@ -33,6 +33,7 @@ import tarfile
 from pathlib import Path
 
 from helpers.data.photos import DATA_DIR
+from helpers.plumbing.files import csv_bytes, write_atomic
 
 PHOTO_LIST = DATA_DIR / "corpus" / "photos.csv"
 MANIFEST_FIELDS = ["source", "file", "group", "kind", "package", "version", "member", "width", "height", "sha256",
@@ -200,19 +201,14 @@ def build_corpus(debs: dict, out_dir, photo_list=PHOTO_LIST) -> list[dict]:
             name = f"{r['source']}{Path(r['member']).suffix.lower()}"
             target = out_dir / "images" / name
             if not target.is_file() or target.read_bytes() != data:
-                tmp = target.with_name(name + ".tmp")
-                tmp.write_bytes(data)
-                tmp.replace(target)
+                write_atomic(target, data)
             with Image.open(io.BytesIO(data)) as im:
                 width, height = im.size
             manifest.append({"source": r["source"], "file": f"images/{name}", "group": r["group"], "kind": r["kind"],
                              "package": package, "version": version, "member": r["member"], "width": width,
                              "height": height, "sha256": hashlib.sha256(data).hexdigest(), **info})
     manifest.sort(key=lambda m: m["source"])
-    with open(out_dir / "manifest.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS)
-        w.writeheader()
-        w.writerows(manifest)
+    write_atomic(out_dir / "manifest.csv", csv_bytes(manifest, MANIFEST_FIELDS))
     return manifest
 
 
@@ -272,9 +268,7 @@ def training_images(folder=None, short_sides=(256, 512)) -> list[Path]:
             for side in sorted({min(s, min(im.size)) for s in short_sides}):
                 target = out_dir / f"{r['source']}-{side}.png"
                 if not target.is_file():
-                    tmp = target.with_name(target.name + ".tmp")
-                    scaled_down(im, side).save(tmp, format="PNG")
-                    tmp.replace(target)
+                    write_atomic(target, lambda f: scaled_down(im, side).save(f, format="PNG"))
                 out.append(target)
     return out
 

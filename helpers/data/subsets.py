@@ -31,6 +31,7 @@ import numpy as np
 
 from helpers.data.photos import DATA_DIR
 from helpers.data.download import DownloadError, download
+from helpers.plumbing.files import write_atomic
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,7 @@ def _extract(archive: Path, members: dict, names, out_dir: Path) -> list:
             data = arc.read(members[name]) if is_zip else arc.extractfile(members[name]).read()
             target = out_dir / name
             if not target.is_file() or target.read_bytes() != data:
-                tmp = target.with_name(name + ".tmp")
-                tmp.write_bytes(data)
-                tmp.replace(target)
+                write_atomic(target, data)
             hashes.append(hashlib.sha256(data).hexdigest())
     return hashes
 
@@ -138,7 +137,7 @@ def prepare_subset(source: Source = COCO_VAL2017, cache_dir=None, out_dir=None,
                              "or different files); pass another manifest_path to keep both")
     else:
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
-        manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+        write_atomic(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
     manifest["paths"] = {"train": str(out_dir / "train"), "eval": str(out_dir / "eval"), "manifest": str(manifest_path)}
     return manifest
 

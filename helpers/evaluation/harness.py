@@ -32,7 +32,6 @@ calls ``extract``; it never looks at a method's name except to hand it its netwo
 from __future__ import annotations
 
 import copy
-import csv
 import io
 import math
 import statistics
@@ -43,6 +42,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from helpers.plumbing.files import csv_bytes, write_all_or_none
 from helpers.plumbing.inference import load_network, shipped
 from helpers.data.photos import DATA_DIR, ImageFolder, batch_to_uint8, uint8_to_batch
 from helpers.methods.base import Method, get_method
@@ -228,15 +228,10 @@ def write_results(rows, out_dir, dataset: str = "coco", nomap_retrained: bool = 
     """Write ``results.csv`` (one row per method and image) and ``tables.md`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fields = ["method", "image", "psnr", "ssim", "bpp", "ra"]
-    tmp = out / ".results.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(out / "results.csv")
-    (out / "tables.md").write_text(markdown_tables(rows, dataset, nomap_retrained))
-    return {"csv": out / "results.csv", "tables": out / "tables.md"}
+    paths = {"csv": out / "results.csv", "tables": out / "tables.md"}
+    write_all_or_none([(paths["csv"], csv_bytes(rows, ["method", "image", "psnr", "ssim", "bpp", "ra"])),
+                       (paths["tables"], markdown_tables(rows, dataset, nomap_retrained).encode())])
+    return paths
 
 
 def evaluate_folder(data, methods, out, checkpoint=None, nomap_checkpoint=None, size: int = 128, limit: int = 0,

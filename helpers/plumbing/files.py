@@ -1,6 +1,6 @@
-"""Writing files so that nothing the user had is lost: every output of the project (stego PNGs,
-key files, revealed messages, checkpoints) goes through here; and reading checkpoints without
-running code.
+"""Writing files so that nothing the user had is lost: every file the project writes (stego PNGs,
+key files, revealed messages, checkpoints, results, manifests, caches) goes through here; and
+reading checkpoints without running code.
 
 Used by the command line of notebook 06 (``notebooks/06_lossless_extraction.ipynb``) and by every
 checkpoint save.
@@ -16,6 +16,8 @@ checkpoint save.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 from pathlib import Path
@@ -74,6 +76,15 @@ def write_all_or_none(items) -> list[Path]:
 def write_atomic(path, content: Content) -> Path:
     """Write one file atomically (module docstring); ``content`` as in :func:`write_all_or_none`."""
     return write_all_or_none([(path, content)])[0]
+
+
+def csv_bytes(rows, fields) -> bytes:
+    """``rows`` (dicts; keys beyond ``fields`` ignored) as a CSV file's bytes, for :func:`write_atomic`."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode()
 
 
 def save_checkpoint(path, state: dict) -> Path:
