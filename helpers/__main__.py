@@ -350,8 +350,8 @@ def keep_freed_memory() -> bool:
 def run_and_exit(argv=None) -> None:
     """``main`` as a process (hide, reveal and capacity with :func:`keep_freed_memory`; training and
     evaluation may run for hours, and keep glibc's default): flush the output, then end without
-    Python's clean-up, which takes 0.7 s once PyTorch is loaded. Every file the command writes is
-    complete and closed before ``main`` returns. (``benchmarks/blind_cli.py`` times the commands.)"""
+    Python's clean-up, which is slow once PyTorch is loaded (``data/checkpoints/README.md``, Times).
+    Every file the command writes is complete and closed before ``main`` returns."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("hide", "reveal", "capacity"):
         keep_freed_memory()

@@ -164,7 +164,7 @@ def _steganalysis_sets(n: int):
 
 def _kept(covers: np.ndarray, make) -> np.ndarray:
     """The paper's network's stego images of ``covers`` (``make()``), kept in the cache folder under
-    a hash of the covers and the shipped checkpoint: they cost about 8 s on a 2-core CPU, and every
+    a hash of the covers and the shipped checkpoint: they take seconds (README, For instructors), and every
     later first build of the steganalysis dashboard (a restarted kernel, the next lecture) reads them
     instead. ``.npy`` without pickle: loading runs no code."""
     import hashlib
@@ -382,7 +382,7 @@ def stego_dashboard() -> Dashboard:
                      f"{r['revealed'][:60]!r}", fontsize=10)
         return r
 
-    # key mode: a forward and an inverse pass of the network at 128 x 128 (1.1-1.8 s on a 2-core CPU)
+    # key mode: a forward and an inverse pass of the network at 128 x 128 (README, For instructors, times it)
     return _dashboard("Stego explorer (notebooks 06 and 09)", controls, draw, "stego",
                       working="working: hiding the message and revealing it again (up to 2 s on a laptop CPU) ...")
 
