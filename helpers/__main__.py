@@ -252,7 +252,7 @@ def _reveal(args) -> int:
 def _capacity(args) -> int:
     from PIL import Image
 
-    from helpers.data.photos import UNREADABLE
+    from helpers.plumbing.images import UNREADABLE
 
     path = Path(args.cover)
     if not path.is_file():

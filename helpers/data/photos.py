@@ -1,4 +1,4 @@
-"""Images in and out, and the bundled sample photos in ``data/samples/``.
+"""Image files as tensors, datasets of them, and the bundled sample photos in ``data/samples/``.
 
 Used from notebook 01 on; the photos and their licences are described in
 ``data/LICENSES.md`` and ``data/make_samples.py`` cuts them.
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+
+from helpers.plumbing.images import UNREADABLE, pil_to_rgb8, read_image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Where the bundled data lives; set ``INN_STEGO_DATA`` to use another folder.
@@ -76,34 +78,10 @@ def bundled_training_set(dest, held_out=SHIPPED_HELD_OUT, n: int = 1000, min_sid
     return dest
 
 
-def pil_to_rgb8(image: Image.Image) -> Image.Image:
-    """Any PIL image -> 8-bit RGB. Grayscale and palette images are expanded, alpha is
-    dropped (composited on white), 16-bit and float images are scaled to 8 bits."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or arr.max() > 255 else 255.0
-        if image.mode == "F":
-            top = 1.0 if arr.max() <= 1.0 else 255.0
-        arr = np.clip(np.round(arr / top * 255), 0, 255).astype(np.uint8)
-        image = Image.fromarray(arr, mode="L")
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, rgba)
-    return image.convert("RGB")
-
-
 def load_image(path) -> torch.Tensor:
     """Read an image file as a float32 tensor ``(3, H, W)`` with values ``k / 255`` in [0, 1]
     (converted to 8-bit RGB first, see :func:`pil_to_rgb8`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"image not found: {path}")
-    try:
-        rgb = _read_rgb8(path)
-    except UNREADABLE as e:
-        raise ValueError(f"cannot read {path} as an image ({e}); give a PNG, JPEG or other image file") from None
-    return pil_to_tensor(rgb)
+    return pil_to_tensor(read_image(path, "image"))
 
 
 def pil_to_tensor(image: Image.Image) -> torch.Tensor:
@@ -146,8 +124,6 @@ def load_samples(n: int | None = None, size: tuple[int, int] | None = (128, 128)
     return torch.stack([load_image(p) for p in paths])
 
 
-#: What PIL raises for a file that is not a readable image (not an image, truncated, corrupt).
-UNREADABLE = (OSError, UnidentifiedImageError, ValueError, SyntaxError)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 

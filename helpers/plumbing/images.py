@@ -11,17 +11,36 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from PIL import Image
+import numpy as np
+from PIL import Image, UnidentifiedImageError
 
-from helpers.data.photos import UNREADABLE, pil_to_rgb8
 from helpers.plumbing.files import write_atomic
 
 MIN_SIDE = 16  # the smallest cover side any method accepts
 LOSSY_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".heic", ".heif", ".avif", ".jxl", ".gif")
+#: What PIL raises for a file that is not a readable image (not an image, truncated, corrupt).
+UNREADABLE = (OSError, UnidentifiedImageError, ValueError, SyntaxError)
 
 
 class CoverConverted(UserWarning):
     """The cover was converted to 8-bit RGB before hiding (the stego image is RGB)."""
+
+
+def pil_to_rgb8(image: Image.Image) -> Image.Image:
+    """Any PIL image -> 8-bit RGB. Grayscale and palette images are expanded, alpha is
+    dropped (composited on white), 16-bit and float images are scaled to 8 bits."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        if image.mode == "F":
+            top = 1.0 if arr.max() <= 1.0 else 255.0
+        arr = np.clip(np.round(arr / top * 255), 0, 255).astype(np.uint8)
+        image = Image.fromarray(arr, mode="L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")
 
 
 def read_image(path, what: str) -> Image.Image:
