@@ -66,3 +66,25 @@ def test_every_module_names_its_notebook_and_is_on_the_readme_map():
         if p.name != "__init__.py":
             folder = p.parent.relative_to(PACKAGE).as_posix()
             assert f"`{p.name}`" in table and (folder == "." or f"`{folder}/`" in table), p.relative_to(PACKAGE)
+
+
+def helpers_imports(source: str) -> set[str]:
+    """The helpers modules ``source`` imports by name (``import`` and ``from ... import``)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("helpers"))
+    return found
+
+
+def test_plumbing_is_the_bottom_layer():
+    """Files, images and running a network are used by everything else and import nothing of the
+    rest of the package (``load_network`` reaches the module that builds each kind of network
+    through its ``NETWORKS`` table, by name, when asked)."""
+    assert helpers_imports("from helpers.data.photos import DATA_DIR\nimport helpers.coding.payload\n") == {
+        "helpers.data.photos", "helpers.coding.payload"}
+    upward = {p.name: sorted(m for m in helpers_imports(p.read_text()) if not m.startswith("helpers.plumbing"))
+              for p in sorted((PACKAGE / "plumbing").glob("*.py"))}
+    assert {k: v for k, v in upward.items() if v} == {}

@@ -15,11 +15,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from helpers.plumbing.files import DATA_DIR, REPO_ROOT  # noqa: F401 (REPO_ROOT: notebook 06 and the tests)
 from helpers.plumbing.images import UNREADABLE, pil_to_rgb8, read_image
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Where the bundled data lives; set ``INN_STEGO_DATA`` to use another folder.
-DATA_DIR = Path(os.environ.get("INN_STEGO_DATA", REPO_ROOT / "data"))
 SAMPLES_DIR = DATA_DIR / "samples"
 #: Source photos whose crops no shipped network was trained on: the held-out images of every
 #: figure about the shipped networks (``data/checkpoints/README.md``).

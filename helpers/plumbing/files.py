@@ -1,6 +1,6 @@
 """Writing files so that nothing the user had is lost: every file the project writes (stego PNGs,
-key files, revealed messages, checkpoints, results, manifests, caches) goes through here; and
-reading checkpoints without running code.
+key files, revealed messages, checkpoints, results, manifests, caches) goes through here. It also
+reads checkpoints without running code and says where the bundled data lives (:data:`DATA_DIR`).
 
 Used by the command line of notebook 06 (``notebooks/06_lossless_extraction.ipynb``) and by every
 checkpoint save.
@@ -22,6 +22,10 @@ import os
 import shutil
 from pathlib import Path
 from typing import Callable, Union
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Where the bundled data lives (sample photos, shipped checkpoints); ``INN_STEGO_DATA`` moves it.
+DATA_DIR = Path(os.environ.get("INN_STEGO_DATA", REPO_ROOT / "data"))
 
 Content = Union[bytes, Callable]  # the bytes, or a function that writes them to an open binary file
 

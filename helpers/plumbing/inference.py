@@ -17,8 +17,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from helpers.data.photos import DATA_DIR
-from helpers.plumbing.files import load_weights
+from helpers.plumbing.files import DATA_DIR, load_weights
 
 _LOADED: dict = {}
 
