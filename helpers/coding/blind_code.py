@@ -1,7 +1,7 @@
 """The payload layer of blind mode: exact recovery or a loud failure from noisy bits (notebook 09).
 
-A blind-mode network gets a few bits wrong (its raw bit error rate is 1e-4 to 1e-3 on the bundled
-photos). This layer turns "almost right" into "exactly right or an error"::
+A blind-mode network gets a few bits wrong (``data/checkpoints/README.md`` gives its raw bit error
+rate). This layer turns "almost right" into "exactly right or an error"::
 
     header (16 bytes: magic INNB, version, parity size, length, CRC-32 of the message, nonce)
         -> Reed-Solomon, 32 parity bytes                 -> 48 bytes
@@ -19,18 +19,12 @@ header decodes to nothing and :class:`BlindRevealError` is raised: never wrong b
 Reed-Solomon code is the ``reedsolo`` package (a maintained, tested implementation; this project
 does not write its own Galois-field arithmetic).
 
-**Adapting to the cover** (version 3). The receiver knows more than bits: the network's values
-say how sure each bit is (a value near the threshold 0.25 is a coin toss). :func:`decode` takes
-these confidences and, for a block that fails, marks its least certain bytes as *erasures*: a
-Reed-Solomon code with ``nsym`` parity bytes corrects ``e`` errors and ``s`` erasures whenever
-``2e + s <= nsym``, so an error at a known place costs half as much. Measured (notebook 09,
-section 2.4; ``benchmarks/blind_erasures.py``), it rescues blocks just beyond errors-only decoding
-on synthetic noise, but has not changed the parity any held-out photo needs: the wrong bits are
-mostly the uncertain ones, but they are isolated bits, and a byte gathers 8 bits from 8 places, so
-the uncertain bits taint far more bytes than are wrong. It costs nothing when a block decodes. The **nonce** gives the sender another chance that costs no capacity: a different nonce
-whitens the body differently, the network sees other bits and makes other errors, and hide keeps
-the first nonce its own check accepts. The CRC-32 over the whole message stays the last word: a
-decode that erasures steered wrong fails its checksum and is an error, never wrong bytes.
+**Adapting to the cover** (version 3). The receiver knows how sure each bit is (its value's
+distance from the threshold 0.25): for a block that fails, :func:`decode` marks the least certain
+bytes as *erasures* (``2e + s <= nsym`` corrects ``e`` errors and ``s`` erasures; notebook 09,
+section 2.4, measures what it gains). The **nonce** gives the sender another chance at no cost in
+capacity: another whitening of the body, other bits, other errors. The CRC-32 over the whole
+message has the last word: a decode steered wrong fails it, never returns wrong bytes.
 """
 
 from __future__ import annotations

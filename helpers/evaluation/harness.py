@@ -6,27 +6,14 @@ stego), capacity C in bpp, and RA (equal bits / all bits). Results go to a CSV (
 method and image) and to Markdown tables laid out like the paper's, with the paper's figures in
 a column beside ours.
 
-Methods (:data:`METHODS`):
-
-* ``lsb`` - LSB-1bit replacement at 1 bpp (:mod:`helpers.methods.baselines`).
-* ``inn`` - the paper's method at 3 bpp with the mapping module, the shipped checkpoint (or
-  ``checkpoint=``); z is handed to the extraction, as the paper's key file does.
-* ``inn-1bpp`` - the same network at 1 bpp (Table 4's first row).
-* ``inn-nomap`` - 3 bpp **without** the mapping module at extraction and embedding (bits {0, 1},
-  threshold 0.5). The paper's ablation retrains the network without the mapping module; with a
-  checkpoint trained that way (``nomap_checkpoint=``) this is that row, otherwise it evaluates the
-  mapping-trained network without mapping and the table says so.
-* ``rehman`` - Rehman et al. 2018's encoder/decoder hiding a bit plane at 1 bpp
-  (:class:`helpers.methods.baselines.Rehman`; a trained model or checkpoint must be given), decoded bits
-  rounded at 0.5 as the paper did.
-* ``hinet`` - the HiNet-style invertible network at 3 bpp (:class:`helpers.methods.baselines.HiNetStyle`;
-  a trained model or checkpoint must be given): z is **not** handed over, extraction draws it
-  from a seeded Gaussian, and the revealed values are rounded to bits, as the paper did.
-* ``blind`` - blind mode's network (notebook 09) on raw bits in every cell, read with z = 0: its
-  raw bit error rate, before the Reed-Solomon code that makes a message exact.
-
-Each is a :class:`helpers.methods.base.Method`: the harness draws bits, calls ``embed``, saves the PNG,
-calls ``extract``; it never looks at a method's name except to hand it its network (:data:`NETWORK`).
+Methods (:data:`METHODS`) are the registry's (:data:`helpers.methods.base.REGISTRY`; each class says
+what it does): ``lsb``, ``rehman``, ``hinet`` (z not handed over: drawn from a seeded Gaussian, as
+the paper did), ``inn`` (the paper's at 3 bpp, z handed over as its key file does), ``inn-1bpp``,
+``blind`` (raw bits, before the code that makes a message exact) and the ablation ``inn-nomap`` /
+``inn-1bpp-nomap``: bits {0, 1} read at 0.5, with the network retrained without the mapping module
+(``nomap_checkpoint=``) or, when none is given, the mapping-trained one, and the table says so.
+The harness draws bits, calls ``embed``, saves the PNG and calls ``extract``; it never looks at a
+method's name except to hand it its network (:data:`NETWORK`).
 """
 
 from __future__ import annotations

@@ -408,16 +408,14 @@ def blind_hide(cover, message, model=None, password: str | None = None, nsym: in
     (with the network and the password, if any) reveals it. Returns ``(stego_image, info)``.
 
     ``model`` is a ``(network, BlindConfig)`` pair (:func:`helpers.plumbing.inference.load_network`
-    with ``kind="blind"``; default: the shipped one). The message goes into the fewest cells that hold it (see :data:`CELL`); the rest
-    of the image is untouched. Hide reveals its own 8-bit stego image as a receiver would and checks
-    that the message comes back; if the code cannot correct that image's bit errors it tries more
-    parity (:data:`NSYM_TRIES`), then other whitenings (:data:`NONCE_TRIES`), and fails with a clear
-    error if none is enough: :func:`blind_capacity_of` says beforehand how much this cover carries.
-    ``info``: ``nsym``, ``nonce``, ``raw_errors`` (bits wrong before correction) of ``raw_bits``
-    (``raw_ra``: the share right, the paper's recovery accuracy),
-    ``cells`` used ``of_cells``,
-    ``footprint`` (share of the pixels in used cells), ``capacity`` (net bytes of the whole image
-    at that ``nsym``), ``pilot_rate`` (the byte error rate of the first attempt's first quarter of cells, or None).
+    with ``kind="blind"``; default: the shipped one). The message goes into the fewest cells that
+    hold it (see :data:`CELL`); the rest of the image is untouched. Hide checks its own 8-bit stego
+    image as a receiver would and adds parity or tries another whitening until the message comes
+    back (:func:`hide_tensor`), else fails with a clear error (:func:`blind_capacity_of` says
+    beforehand how much this cover carries). ``info``: ``nsym``, ``nonce``, ``raw_errors`` (bits
+    wrong before correction) of ``raw_bits`` (``raw_ra``: the share right, the paper's recovery
+    accuracy), ``cells`` used ``of_cells``, ``footprint`` (share of the pixels in used cells),
+    ``capacity`` (net bytes of the whole image at that ``nsym``), ``pilot_rate`` (:func:`hide_tensor`).
 
     The cells a message changes tell anyone who can find them its length, to within a sixteenth
     of the capacity. ``all_cells=True`` spreads it (and random filler) over every cell instead: the
@@ -445,12 +443,10 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
     For each parity in :data:`NSYM_TRIES` (least first), a random message as long as that parity
     allows (:func:`blind_capacity`) is hidden in every cell and checked as the receiver would, with
     one whitening only; the first that comes back exact gives the capacity (every parity is tried:
-    hide's skip of unlikely parities would under-report, e.g. 64 instead of 48 parity bytes on one
-    moss crop of ``benchmarks/blind_heldout.py`` with an earlier network). :func:`blind_hide` of
-    that many bytes (or fewer) has this check plus :data:`NONCE_TRIES` - 1 further whitenings to
-    spare, so on the covers measured (``benchmarks/blind_heldout.py``) it never failed. The message
-    is seeded, so the answer repeats; the password changes where the bits go, so give the one you
-    will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the capacity from the size
+    hide's skip of unlikely parities could under-report). :func:`blind_hide` of that many bytes (or
+    fewer) then has :data:`NONCE_TRIES` - 1 further whitenings to spare (``benchmarks/blind_heldout.py``
+    measures it). The message is seeded, so the answer repeats; the password changes where the bits
+    go, so give the one you will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the capacity from the size
     alone, at the least parity) and the ``raw_errors``/``raw_bits`` of the check that passed
     (``capacity`` 0 and ``nsym`` None when none did)."""
     net, cfg = model if model is not None else load_network(kind="blind")

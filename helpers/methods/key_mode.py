@@ -1,6 +1,4 @@
-"""Hide and reveal real messages: payload framing, key files, and the high-level API.
-
-Taught in notebook 06 (``notebooks/06_lossless_extraction.ipynb``).
+"""Key mode, the paper's scheme: hide and reveal real messages with a key file (notebook 06).
 
 The paper's scheme end to end::
 
@@ -11,35 +9,17 @@ The paper's scheme end to end::
     stego PNG + key -> network inverse (stego, z) -> secret_rev -> Algorithm 2 -> bits
       -> header checks (magic, version, length, CRC-32) -> message bytes, or a clear error
 
-**Frame.** ``magic "INNS" | version (1 byte) | reserved (1 byte) | length (4 bytes) | CRC-32 of
-the message (4 bytes)`` then the message: 14 bytes of overhead (:data:`HEADER`). The CRC-32
-catches any damage that gets past the other checks (a random change slips through with
-probability 2^-32), so :func:`reveal` returns the exact message or raises :class:`RevealError`.
-
-**Unused capacity** after the frame is filled with random bytes (``secrets``, or a seeded
-generator for reproducible runs): the secret map then looks the same whether the message is
-long or short, so neither it nor z gives away the message's length.
-
-**Key file** (:class:`Key`): z, the turn flag, bpp, the cover's size, the tile size, a format
-version, the fingerprint of the model's weights, a 16 x 16 thumbnail of the stego image, and
-*corrections*: :func:`hide` reveals its
-own 8-bit stego image before returning and records the positions of any bits that do not come
-back (none with a trained network; some with a random one). The key is a numpy ``.npz``
-archive read with ``allow_pickle=False``: loading it never runs code.
-
-**Why a thumbnail.** In the paper's scheme the message travels mostly in z: given the right
-key, the inverse network recovers it from the stego image, from the untouched cover, even from
-*another* image of the same size (notebook 06 measures this; notebook 09 explains it). So a
-key used with the wrong image would reveal its own message without complaint. The key
-therefore remembers a thumbnail (block averages) of the stego image it was made with, and
-:func:`reveal` refuses an image whose thumbnail differs by more than :data:`THUMB_TOLERANCE`
-levels on average. Small alterations (a pixel, JPEG) pass that check; another image does not.
-
-**Any cover size.** The network has no down-sampling, so it runs on any ``H x W`` as it is:
-no padding, no cropping. Covers are processed in tiles of at most :data:`TILE` pixels a side
-(each tile is hidden and revealed on its own, with its part of z), so that memory stays
-bounded: a 1024 x 1024 cover needs about as much memory as a 256 x 256 one. The smallest
-cover is :data:`MIN_SIDE` pixels a side.
+The frame (14 bytes: magic, version, length, CRC-32) and the filler that hides the message's length
+are :mod:`helpers.coding.payload`'s, so :func:`reveal` returns the exact message or raises
+:class:`RevealError`. The key (:class:`Key`, a numpy ``.npz`` read with ``allow_pickle=False``:
+loading it never runs code) holds z, the flip flag, the fingerprint of the model's weights, the
+*corrections* (bits :func:`hide`'s own reveal found wrong: none with a trained network) and a
+thumbnail of the stego image. The thumbnail is there because in this scheme the message travels
+mostly in z: the right key reveals it from the stego image, the untouched cover, even another image
+of the same size (notebook 06 measures it, notebook 09 explains it); :func:`reveal` refuses an image
+whose thumbnail differs by more than :data:`THUMB_TOLERANCE` levels (a changed pixel or JPEG passes,
+another image does not). Covers of any size (at least :data:`MIN_SIDE` a side) run as they are, in
+tiles of at most :data:`TILE` pixels a side, so that memory stays bounded.
 """
 
 from __future__ import annotations

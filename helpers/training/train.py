@@ -6,36 +6,19 @@ The loss is the paper's equation (7)::
     Loss_enc = || cover - stego ||^2                      (eq. 5, per image, averaged over the batch)
     Loss_dec = || secret_map - secret_rev ||^2            (eq. 6)
 
-with ``secret_rev`` computed, as the paper describes, from the **8-bit rounded** stego image and
-z. Rounding has zero gradient almost everywhere, so the rounded image is formed with a
-straight-through estimator: ``stego + (round(stego) - stego).detach()``. Its value is the rounded
-image, its gradient is that of ``stego`` (see :func:`round_straight_through`).
+with ``secret_rev`` computed, as the paper describes, from the **8-bit rounded** stego image and z,
+rounded with a straight-through estimator (:func:`round_straight_through`).
 
-Choices the paper leaves open, and ours (HiNet's code is the reference where it has one):
-
-* optimiser: Adam, learning rate ``10 ** -4.5`` (about 3.2e-5), betas (0.5, 0.999), eps 1e-6,
-  weight decay 1e-5, as HiNet;
-* schedule (ours): the learning rate halves every ``lr_step_epochs`` = 20 epochs. HiNet's config
-  halves it every 1000 epochs of a 1000-epoch run, which over our far shorter run would be a
-  constant rate;
-* epochs (ours): 50 by default (25,000 steps over 1,000 images at batch size 2);
-* initialisation: PyTorch's default in every layer (``last_init="default"``). The paper does not
-  say; HiNet zero-initialises the last layer of each dense block, which makes the network the
-  identity, and with z handed to the receiver the identity has loss exactly 0: training would
-  not move (notebook 05 shows it, notebook 09 dissects it);
-* squared errors are summed over the pixels of an image and averaged over the batch (HiNet sums
-  over the batch too; averaging makes the loss independent of how a batch is split over GPUs);
-* precision: float32 by default. ``amp=True`` runs the forward and inverse passes under bfloat16
-  autocast on CUDA (faster), but bfloat16 keeps about 3 significant digits, and at the paper's
-  67 dB the stego differs from the cover by about 1e-3 per value: the rounding of bfloat16 itself
-  would set a floor on both losses. It stays off until a GPU run shows it does not cap PSNR;
-* gradients are clipped to a global norm of ``grad_clip``; a non-finite loss or gradient stops
-  training with :class:`TrainingDiverged`, naming the last good checkpoint to resume from;
-* speed on CUDA (``cuda_graph=True``, single process): after three ordinary steps the whole
-  training step (forward, rounding, inverse, loss, backward, clipping, Adam) is captured once as
-  a CUDA graph and replayed, so each step costs one launch instead of about two thousand small
-  kernel launches (at batch size 2 the GPU otherwise waits for Python). The arithmetic is the
-  same; the graph is captured again when the learning rate changes.
+Choices the paper leaves open (notebook 05 discusses them; HiNet's code is the reference where it
+has one): HiNet's Adam (10^-4.5, betas (0.5, 0.999), eps 1e-6, weight decay 1e-5); the rate halved
+every 20 of our 50 epochs (HiNet's every 1000 would be constant over so short a run); PyTorch's
+default init in every layer (HiNet's zero init makes the network the identity, which with z handed
+to the receiver has loss exactly 0: nothing would train); squared errors summed per image and
+averaged over the batch (independent of how a batch is split over GPUs); float32 (``amp=True``:
+bfloat16 autocast on CUDA, whose 3 significant digits would set a floor near the paper's 67 dB, so
+it stays off until a GPU run shows it does not); gradients clipped to ``grad_clip``, and a
+non-finite loss or gradient stops training with :class:`TrainingDiverged`; on CUDA each step is
+replayed as one CUDA graph (:class:`GraphedTrainStep`).
 
 Every random choice (crop, flip, message bits) is drawn from a generator seeded by
 ``(seed, epoch, image index)``, and the shuffling by ``(seed, epoch)``: a run is reproducible on
@@ -404,8 +387,9 @@ class EagerTrainStep:
 
 
 class GraphedTrainStep(EagerTrainStep):
-    """The same step captured as one CUDA graph and replayed (CUDA only; the optimiser must be
-    made with ``capturable=True``).
+    """The same step captured as one CUDA graph and replayed: one launch instead of about two
+    thousand small kernel launches, for which the GPU otherwise waits at batch size 2 (CUDA only;
+    the optimiser must be made with ``capturable=True``).
 
     The first ``warmup`` calls are ordinary steps on a side stream (they let cuDNN and the
     caching allocator settle, as CUDA graph capture requires); the next call captures the step
