@@ -140,7 +140,9 @@ class RevealError(NoMessageError):
 
 def frame(message: bytes) -> bytes:
     """Header + message: ``magic "INNS" | version | reserved | length | CRC-32`` (14 bytes, :data:`HEADER`),
-    then the message (notebook 06; :mod:`helpers.methods.key_mode` explains why each field is there)."""
+    then the message (notebook 06). The magic and version say a message is there and how to read it,
+    the length where it ends; the CRC-32 catches any damage that gets past them (a random change
+    slips through with probability 2^-32), so :func:`unframe` gives the exact message or an error."""
     message = bytes(message)
     return HEADER.pack(MAGIC, FRAME_VERSION, 0, len(message), zlib.crc32(message)) + message
 

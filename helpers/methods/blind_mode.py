@@ -446,9 +446,9 @@ def blind_capacity_of(cover, model=None, password: str | None = None) -> dict:
     hide's skip of unlikely parities could under-report). :func:`blind_hide` of that many bytes (or
     fewer) then has :data:`NONCE_TRIES` - 1 further whitenings to spare (``benchmarks/blind_heldout.py``
     measures it). The message is seeded, so the answer repeats; the password changes where the bits
-    go, so give the one you will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the capacity from the size
-    alone, at the least parity) and the ``raw_errors``/``raw_bits`` of the check that passed
-    (``capacity`` 0 and ``nsym`` None when none did)."""
+    go, so give the one you will hide with. Returns ``capacity`` (bytes), ``nsym``, ``by_size`` (the
+    capacity from the size alone, at the least parity) and the ``raw_errors``/``raw_bits`` of the
+    check that passed (``capacity`` 0 and ``nsym`` None when none did)."""
     net, cfg = model if model is not None else load_network(kind="blind")
     image = open_cover(cover)
     width, height = image.size
