@@ -60,6 +60,23 @@ def test_cache_dir(no_env, tmp_path):
     assert cache_dir() == tmp_path
 
 
+def test_the_suite_never_reads_the_users_cache(run_cache):
+    """The root conftest points INN_STEGO_CACHE at a fresh folder for the run (a finished training run
+    in ~/.cache/inn-stego would otherwise be resumed by notebook 05); processes the suite starts,
+    notebook kernels among them, see the same folder."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert os.environ["INN_STEGO_CACHE"] == run_cache and cache_dir() == Path(run_cache)
+    assert Path(run_cache).name.startswith("inn-stego-test-cache-")
+    assert cache_dir() != Path("~/.cache/inn-stego").expanduser()
+    child = subprocess.run([sys.executable, "-c", "from helpers.settings import cache_dir; print(cache_dir())"],
+                           capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == run_cache
+
+
 def test_checkpoint_setting_names_the_network_that_is_loaded(tmp_path, random_inn, capsys):
     from helpers.training.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, export_checkpoint, save_checkpoint
 

@@ -42,6 +42,22 @@ def test_resume_gives_identical_weights(tmp_path):
         assert torch.equal(a, b), k
 
 
+def test_resume_after_the_learning_rate_step_matches_an_uninterrupted_run(tmp_path):
+    """The paper's schedule halves the rate every 20 epochs of 50; shrunk here to every 2 of 5,
+    interrupted after epoch 3: the resumed run must carry the scheduler's state (a fresh scheduler
+    counts from the resumption and halves at epoch 6 instead of 5) and end with the same weights
+    and rates."""
+    common = dict(**SMALL, lr=1e-3, max_steps_per_epoch=2, lr_step_epochs=2)
+    straight = train(TrainConfig(**common, out=str(tmp_path / "a"), epochs=5), progress=False)
+    assert straight["history"]["lr"] == pytest.approx([1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4])  # the rate each epoch trained with
+    train(TrainConfig(**common, out=str(tmp_path / "b"), epochs=3), progress=False)  # interrupted after the step
+    resumed = train(TrainConfig(**common, out=str(tmp_path / "b"), epochs=5), progress=False)
+    assert resumed["history"]["lr"] == straight["history"]["lr"]
+    assert resumed["history"]["loss"] == straight["history"]["loss"]
+    for (k, a), b in zip(straight["model"].state_dict().items(), resumed["model"].state_dict().values()):
+        assert torch.equal(a, b), k
+
+
 def test_resume_continues_from_what_last_pt_holds(tmp_path):
     # Training is seeded, so a restart from scratch would repeat the run above exactly: mark the
     # interrupted checkpoint (its history and one weight) and see both marks carried through.
@@ -107,6 +123,23 @@ def test_command_line(tmp_path):
     assert bad.stderr.strip().splitlines() == [f"error: image folder not found: {tmp_path / 'nope'}"]
     usage = subprocess.run([sys.executable, "-m", "helpers", "train"], capture_output=True, text=True)
     assert usage.returncode == 2
+
+
+def test_the_same_train_command_run_again_resumes(tmp_path):
+    """The README's promise: running the same command again resumes from last.pt (here with one
+    more epoch); the first epoch is not trained again, so its logged loss stays what it was."""
+    args = [sys.executable, "-m", "helpers", "train", "--data", str(SAMPLES_DIR), "--out", str(tmp_path),
+            "--crop", "32", "--n-blocks", "2", "--growth", "8", "--max-steps-per-epoch", "2", "--limit-images", "8"]
+    first = subprocess.run(args + ["--epochs", "1", "--quiet"], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    after_one = load_checkpoint(tmp_path / "last.pt")
+    second = subprocess.run(args + ["--epochs", "2"], capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert f"resuming {tmp_path / 'last.pt'}: epoch 1 of 2 done" in second.stdout, second.stdout
+    assert "epoch 1/2:" not in second.stdout and "epoch 2/2:" in second.stdout, second.stdout  # only epoch 2 ran
+    after_two = load_checkpoint(tmp_path / "last.pt")
+    assert after_two["epoch"] == 1 and len(after_two["history"]["loss"]) == 2
+    assert after_two["history"]["loss"][0] == after_one["history"]["loss"][0]
 
 
 def test_ddp_two_cpu_processes_match_one_process(tmp_path):
