@@ -283,6 +283,8 @@ def _train(cfg, resume, model, progress, rank, world):
         _set_capturable(optimizer, graphed)  # the checkpoint may come from a run with(out) CUDA graphs
         scheduler.load_state_dict(state["scheduler"])
         history, start_epoch = state["history"], state["epoch"] + 1
+        if progress and rank == 0:
+            print(f"resuming {ckpt_path}: epoch {start_epoch} of {cfg.epochs} done", flush=True)
     step_module = TrainStep(model)
     if world > 1:
         step_module = nn.parallel.DistributedDataParallel(step_module, device_ids=[device] if device.type == "cuda" else None)
@@ -318,6 +320,7 @@ def _train(cfg, resume, model, progress, rank, world):
             bar.set_postfix(loss=f"{sums['loss'] / (step + 1):.4g}", psnr=f"{sums['psnr'] / (step + 1):.2f}",
                             ra=f"{sums['ra'] / (step + 1):.4%}")
         bar.close()
+        history["lr"].append(optimizer.param_groups[0]["lr"])  # the rate this epoch trained with
         scheduler.step()
         if world > 1:  # log the mean over all processes, not rank 0's share of the batch
             totals = torch.tensor(list(sums.values()), dtype=torch.float64, device=device)
@@ -325,7 +328,6 @@ def _train(cfg, resume, model, progress, rank, world):
             sums = dict(zip(sums, (totals / world).tolist()))
         for k in sums:
             history[k].append(sums[k] / n_steps)
-        history["lr"].append(optimizer.param_groups[0]["lr"])
         history["seconds"].append(time.time() - t0)
         if rank == 0:
             save_checkpoint(ckpt_path, {
