@@ -125,3 +125,76 @@ def test_hinet_style_baseline_extracts_without_z(tmp_path):
     images = ImageFolder(SAMPLES_DIR, size=128, files=[p.name for p in list_samples()[-2:]])
     rows = evaluate_methods(images, ("hinet",), progress=False, hinet=load_network(tmp_path / "hinet.pt", "hinet", fresh=True).model)
     assert all(r["bpp"] == 3 and r["ra"] > 0.75 for r in rows), rows
+
+
+def _table_rows(text: str) -> dict:
+    """``tables.md`` -> {(table number, first cell): [cells]} for every body row of every table."""
+    rows, table = {}, None
+    for line in text.splitlines():
+        if line.startswith("### Table "):
+            table = int(line.split()[2].rstrip(":"))
+        elif line.startswith("| ") and not line.startswith("| method") and not line.startswith("| capacity"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[(table, cells[0])] = cells[1:]
+    return rows
+
+
+def _mean_and_sd(cell: str) -> tuple[float, float]:
+    mean, sd = cell.split(" ± ")
+    return float(mean), float(sd)
+
+
+def test_the_evaluate_command_writes_the_harness_numbers(tmp_path):
+    """``python -m helpers evaluate`` end to end in its own process, on a folder of three photos:
+    every figure of results.csv and tables.md is the harness's own number for that method, image
+    and column (swapping two columns, two methods or two images fails)."""
+    import math
+    import shutil
+    import statistics
+    import subprocess
+    import sys
+
+    from helpers.evaluation.harness import NAMES, SHIPPED
+
+    folder = tmp_path / "covers"
+    folder.mkdir()
+    for p in list_samples()[:3]:
+        shutil.copy(p, folder / p.name)
+    methods = ("lsb", "inn", "inn-1bpp-nomap")
+    run = subprocess.run([sys.executable, "-m", "helpers", "evaluate", "--data", str(folder), "--methods", ",".join(methods),
+                          "--out", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    # the command line's default for the no-mapping rows is the shipped network retrained without it
+    expected = evaluate_methods(ImageFolder(folder, size=128, train=False), methods, nomap_checkpoint=SHIPPED["nomap"],
+                                progress=False)
+    with open(tmp_path / "out" / "results.csv") as f:
+        got = list(csv.DictReader(f))
+    assert [(r["method"], r["image"]) for r in got] == [(r["method"], r["image"]) for r in expected]
+    assert len({r["image"] for r in got}) == 3
+    for g, e in zip(got, expected):
+        for column in ("psnr", "ssim", "ra"):
+            assert float(g[column]) == pytest.approx(e[column], rel=1e-6, abs=1e-9), (g, e, column)
+        assert int(g["bpp"]) == e["bpp"]
+    tables = _table_rows((tmp_path / "out" / "tables.md").read_text())
+    assert run.stdout.startswith((tmp_path / "out" / "tables.md").read_text())  # the command prints the tables
+
+    def column(method, key):
+        return [100 * r[key] if key == "ra" else r[key] for r in expected if r["method"] == method]
+
+    def check(cell, values):
+        mean, sd = _mean_and_sd(cell)
+        assert mean == pytest.approx(statistics.mean(values), abs=6e-5) and sd == pytest.approx(statistics.pstdev(values), abs=6e-5)
+
+    for m in ("lsb", "inn"):
+        n, psnr_cell, _, ssim_cell, _ = tables[(1, NAMES[m])]
+        assert int(n) == 3
+        check(psnr_cell, column(m, "psnr"))
+        check(ssim_cell, column(m, "ssim"))
+        check(tables[(2, NAMES[m])][1], column(m, "ra"))
+    assert tables[(1, NAMES["rehman"])][1] == "not run" and tables[(2, NAMES["hinet"])][1] == "not run"
+    one_bpp, three_bpp = tables[(4, "1 bpp")], tables[(4, "3 bpp")]
+    assert one_bpp[0] == "not run" and three_bpp[2] == "not run"
+    check(three_bpp[0], column("inn", "ra"))
+    check(one_bpp[2], column("inn-1bpp-nomap", "ra"))
+    assert not math.isclose(statistics.mean(column("lsb", "psnr")), statistics.mean(column("inn", "psnr")))
+    assert "trained **with** the mapping module" not in run.stdout  # the retrained network was used
