@@ -129,9 +129,27 @@ def test_outputs_are_never_inputs_and_existing_files_need_force(work, capsys):
     assert snapshot(work)["cover.png"] == before["cover.png"]
 
 
-@pytest.mark.parametrize("case", ["missing", "not_an_image", "too_small_for_message", "too_small"])
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width x height`` pixels (its data is empty): what a
+    decompression bomb looks like to a reader before it decodes anything."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("case", ["missing", "not_an_image", "too_small_for_message", "too_small", "bomb",
+                                  "above_the_warning_limit"])
 def test_bad_covers(work, capsys, case):
-    if case == "not_an_image":
+    if case == "bomb":  # above twice PIL's limit: PIL raises
+        (work / "c.png").write_bytes(png_claiming(20_000, 20_000))
+    elif case == "above_the_warning_limit":  # above the limit: PIL only warns, then would decode 100 M pixels
+        (work / "c.png").write_bytes(png_claiming(10_000, 10_000))
+    elif case == "not_an_image":
         (work / "c.png").write_text("this is text, not a PNG")
     elif case == "too_small_for_message":
         Image.new("RGB", (20, 20), "gray").save(work / "c.png")
@@ -143,7 +161,8 @@ def test_bad_covers(work, capsys, case):
     line = one_error_line(err)
     assert code == 1
     assert {"missing": "not found", "not_an_image": "cannot read", "too_small_for_message": "holds at most 136 bytes",
-            "too_small": "at least 16 x 16"}[case] in line
+            "too_small": "at least 16 x 16", "bomb": "too large to read safely (400000000 pixels",
+            "above_the_warning_limit": "too large to read safely (100000000 pixels"}[case] in line
     assert snapshot(work) == before
 
 

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import tarfile
 
 import pytest
@@ -147,3 +148,20 @@ def test_the_split_keeps_groups_together_and_trains_only_on_its_training_half(fi
             assert min(im.size) in (20, 30)  # the fixture's photos are 40 x 30: 512 means "as it is"
     with pytest.raises(CorpusError, match="python -m helpers.data.corpus"):
         read_manifest(tmp_path / "nothing")
+
+
+def test_a_failed_download_leaves_no_deb_behind(tmp_path, monkeypatch):
+    """``apt-get download`` runs in a temporary folder: a finished .deb is moved into place whole, a
+    download that fails half-way leaves nothing that a later run would take for the package."""
+    bin_dir, debs = tmp_path / "bin", tmp_path / "debs"
+    bin_dir.mkdir()
+    fake = bin_dir / "apt-get"
+    fake.write_text('#!/bin/sh\nprintf "half a deb" > "$2_1.0_all.deb"\n'
+                    '[ "$2" = "good" ] && exit 0\necho "E: connection lost" >&2\nexit 100\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    with pytest.raises(CorpusError, match="apt-get download bad failed: E: connection lost"):
+        fetch_debs(["bad"], debs)
+    assert list(debs.iterdir()) == []
+    assert fetch_debs(["good"], debs) == {"good": debs / "good_1.0_all.deb"}
+    assert [p.name for p in debs.iterdir()] == ["good_1.0_all.deb"]

@@ -59,3 +59,26 @@ def test_bad_files_are_clear_errors(tmp_path):
     (tmp_path / "notes.txt").write_text("not an image")
     with pytest.raises(ValueError, match="cannot read .* as an image"):
         load_image(tmp_path / "notes.txt")
+
+
+def test_a_transparent_cover_is_composited_on_white():
+    """pil_to_rgb8's promise (helpers/plumbing/images.py): alpha is composited on white, not dropped:
+    a transparent pixel becomes white, a half-transparent one lies half way to white."""
+    from helpers.plumbing.images import pil_to_rgb8
+
+    rgba = np.zeros((1, 3, 4), np.uint8)
+    rgba[0] = [(10, 20, 30, 0), (10, 20, 30, 255), (0, 100, 200, 128)]
+    got = np.asarray(pil_to_rgb8(Image.fromarray(rgba, "RGBA"))).astype(int)
+    assert got[0, 0].tolist() == [255, 255, 255] and got[0, 1].tolist() == [10, 20, 30]
+    assert np.abs(got[0, 2] - np.array([127, 177, 227])).max() <= 1
+    la = Image.fromarray(np.array([[[40, 0], [40, 255]]], np.uint8), "LA")
+    assert np.asarray(pil_to_rgb8(la)).tolist() == [[[255, 255, 255], [40, 40, 40]]]
+
+
+@pytest.mark.parametrize("name", ["x.jpg", "x.JPEG", "x.webp", "x.bmp", "x"])
+def test_save_png_refuses_every_other_name(tmp_path, name):
+    from helpers.plumbing.images import save_png
+
+    with pytest.raises(ValueError, match="PNG"):
+        save_png(Image.new("RGB", (4, 4)), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

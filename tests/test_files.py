@@ -2,6 +2,7 @@
 (a full disk, a crash in the encoder, a failed rename) leave the earlier files byte-identical and
 no temporary file behind."""
 
+import ast
 import errno
 import os
 from pathlib import Path
@@ -116,6 +117,47 @@ def test_a_failed_hide_force_keeps_the_previous_pair(tmp_path, monkeypatch, caps
     assert capsys.readouterr().out == "the first message"
 
 
+KILLER = """
+import os, signal, sys
+import helpers.methods.key_mode as key_mode, helpers.plumbing.images as images
+from helpers.__main__ import main
+
+def half_then_killed(f):  # some bytes reach the temporary file, then the process is killed (SIGKILL: no clean-up runs)
+    f.write(b"half a file")
+    f.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if sys.argv[1] == "key write":
+    key_mode.Key.write = lambda self, f: half_then_killed(f)
+else:
+    images.write_png = lambda image, f: half_then_killed(f)
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("killed_in", ["key write", "png write"])
+def test_a_hide_force_killed_mid_write_keeps_the_previous_pair(tmp_path, capsys, killed_in):
+    """A killed process runs no rollback: the earlier stego image and key must survive because
+    nothing is renamed into place before every new file is complete. (What is left is a hidden
+    temporary file beside each output, never a half-written output.)"""
+    import signal
+    import subprocess
+    import sys
+
+    args = ["hide", str(COVER), "--out", str(tmp_path / "s.png"), "--key", str(tmp_path / "k")]
+    assert main(args + ["--text", "the first message"]) == 0
+    before = listing(tmp_path)
+    run = subprocess.run([sys.executable, "-c", KILLER, killed_in, *args, "--text", "a second message", "--force"],
+                         capture_output=True, timeout=120)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    after = listing(tmp_path)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert all(name.startswith(".") and name.endswith(".tmp") for name in set(after) - set(before)), sorted(after)
+    capsys.readouterr()
+    assert main(["reveal", str(tmp_path / "s.png"), "--key", str(tmp_path / "k")]) == 0
+    assert capsys.readouterr().out == "the first message"
+
+
 def _blind_save(path, tag):
     from helpers.methods.blind_mode import BlindConfig, build_blind_model, save_blind
 
@@ -168,21 +210,47 @@ def test_every_checkpoint_save_is_atomic(tmp_path, monkeypatch, save):
 OWN_WRITERS = {"plumbing/files.py", "data/download.py"}
 
 
+SAVERS = {"save", "savez", "savez_compressed", "savefig", "imsave", "savetxt"}  # torch/np/Image/plt .save(dest, ...)
+COPIERS = {"copy", "copy2", "copyfile", "copytree", "copyfileobj", "move"}  # shutil.*: write to their destination
+
+
+def _file_object_names(tree) -> set:
+    """Names that hold an open file or buffer, not a path: a writer callback's parameters (the
+    lambdas given to write_atomic, functions taking ``f``) and ``io.BytesIO()`` buffers."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda):
+            names |= {a.arg for a in node.args.args}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names |= {a.arg for a in node.args.args if a.arg == "f"}
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) == "BytesIO":
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
 def direct_writes(source: str) -> list[str]:
     """Calls in ``source`` that write or rename a file themselves: ``open`` for writing,
-    ``write_text``/``write_bytes``, ``os.replace``/``os.rename``."""
-    import ast
-
-    found = []
-    for node in ast.walk(ast.parse(source)):
+    ``write_text``/``write_bytes``, ``os.replace``/``os.rename``, ``shutil.copy*``/``move``, and the
+    savers (``torch.save``, ``np.save*``, ``Image.save``, ``savefig``) unless they write to an open
+    file (a writer callback's parameter or a ``BytesIO``)."""
+    tree = ast.parse(source)
+    to_files, found = _file_object_names(tree), []
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         f = node.func
+        owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else None
         if isinstance(f, ast.Attribute) and f.attr in ("write_text", "write_bytes"):
             found.append(f"line {node.lineno}: .{f.attr}")
-        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "os" \
-                and f.attr in ("replace", "rename"):
+        elif owner == "os" and f.attr in ("replace", "rename"):
             found.append(f"line {node.lineno}: os.{f.attr}")
+        elif owner == "shutil" and f.attr in COPIERS:
+            found.append(f"line {node.lineno}: shutil.{f.attr}")
+        elif isinstance(f, ast.Attribute) and f.attr in SAVERS:
+            dest = node.args[1 if owner == "torch" else 0] if len(node.args) > (owner == "torch") else None
+            if not (isinstance(dest, ast.Name) and dest.id in to_files):
+                found.append(f"line {node.lineno}: {owner + '.' if owner else '.'}{f.attr}")
         elif isinstance(f, ast.Name) and f.id == "open":
             mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
             if isinstance(mode, ast.Constant) and set(str(mode.value)) & set("wax+"):
@@ -195,6 +263,15 @@ def test_the_write_check_finds_each_kind():
         "line 1: open(..., 'w')", "line 2: open(..., 'ab')"]
     assert direct_writes("p.write_text(s)\nq.write_bytes(b)\nos.replace(a, b)\n'a_b'.replace('_', '-')\n") == [
         "line 1: .write_text", "line 2: .write_bytes", "line 3: os.replace"]
+    assert direct_writes("torch.save(s, path)\nnp.save(path, a)\nnp.savez_compressed(p, **a)\nim.save(p)\n"
+                         "fig.savefig('x.png')\nshutil.copy2(a, b)\nshutil.copyfile(a, b)\nshutil.move(a, b)\n") == [
+        "line 1: torch.save", "line 2: np.save", "line 3: np.savez_compressed", "line 4: im.save", "line 5: fig.savefig",
+        "line 6: shutil.copy2", "line 7: shutil.copyfile", "line 8: shutil.move"]
+    # writing into an open file or a buffer is how write_atomic's callbacks work: not a direct write
+    assert direct_writes("write_atomic(p, lambda f: torch.save(s, f))\nwrite_atomic(p, lambda g: im.save(g, 'PNG'))\n"
+                         "def w(image, f):\n    image.save(f)\n    np.savez(f, a=1)\n"
+                         "buf = io.BytesIO()\nfig.savefig(buf)\nnp.save(buf, a)\nshutil.which('x')\n") == []
+    assert direct_writes("def w(path):\n    torch.save(s, path)\n") == ["line 2: torch.save"]
 
 
 def test_every_write_goes_through_plumbing_files():

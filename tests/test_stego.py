@@ -344,3 +344,33 @@ def test_an_image_altered_where_the_message_lies_fails_its_crc(tmp_path):
         reveal(Image.fromarray(arr), key)  # the thumbnail check sees it first
     with pytest.raises(RevealError, match="CRC-32"):
         reveal(Image.fromarray(arr), key, check_image=False)
+
+
+def test_the_thumbnail_check_passes_a_changed_pixel_and_a_jpeg_and_stops_another_image():
+    """What key mode's docstring promises of :data:`THUMB_TOLERANCE`: a stego image with one pixel
+    changed, or saved as JPEG, passes the thumbnail check (what reveal then returns is the exact
+    message or a RevealError, never wrong bytes); another photo of the same size does not."""
+    from helpers.methods.key_mode import THUMB_TOLERANCE, thumbnail
+
+    covers = list_samples((128, 128))
+    message = b"the thumbnail only tells images apart " * 20
+    stego, key = hide(covers[2], message, load_network().model, bpp=3, filler_seed=1)
+    pixel = np.asarray(stego).copy()
+    pixel[64, 64] = 255 - pixel[64, 64]
+    buf = io.BytesIO()
+    stego.save(buf, format="JPEG", quality=90)
+    jpeg = Image.open(buf).convert("RGB")
+
+    def distance(image):
+        return np.abs(thumbnail(image).astype(np.float64) - key.thumbnail).mean()
+
+    for altered in (Image.fromarray(pixel), jpeg):
+        assert distance(altered) < THUMB_TOLERANCE
+        try:
+            assert reveal(altered, key) == message
+        except RevealError as e:
+            assert "made for another image" not in str(e)
+    other = Image.open(covers[3]).convert("RGB")
+    assert distance(other) > THUMB_TOLERANCE
+    with pytest.raises(RevealError, match="made for another image"):
+        reveal(other, key)

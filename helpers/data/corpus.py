@@ -30,10 +30,11 @@ import posixpath
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 from helpers.data.photos import DATA_DIR
-from helpers.plumbing.files import csv_bytes, write_atomic
+from helpers.plumbing.files import csv_bytes, move_into, write_atomic
 
 PHOTO_LIST = DATA_DIR / "corpus" / "photos.csv"
 MANIFEST_FIELDS = ["source", "file", "group", "kind", "package", "version", "member", "width", "height", "sha256",
@@ -161,10 +162,13 @@ def fetch_debs(packages, debs_dir) -> dict:
         if not have:
             if shutil.which("apt-get") is None:
                 raise CorpusError(f"apt-get not found: download {package}'s .deb into {debs_dir} by hand")
-            done = subprocess.run(["apt-get", "download", package], cwd=debs_dir, capture_output=True, text=True)
-            have = sorted(debs_dir.glob(f"{package}_*.deb"))
-            if done.returncode or not have:
-                raise CorpusError(f"apt-get download {package} failed: {(done.stderr.strip() or 'no .deb').splitlines()[-1]}")
+            with tempfile.TemporaryDirectory(dir=debs_dir) as tmp:  # an interrupted download leaves no .deb behind
+                done = subprocess.run(["apt-get", "download", package], cwd=tmp, capture_output=True, text=True)
+                got = sorted(Path(tmp).glob(f"{package}_*.deb"))
+                if done.returncode or not got:
+                    raise CorpusError(f"apt-get download {package} failed: "
+                                      f"{(done.stderr.strip() or 'no .deb').splitlines()[-1]}")
+                have = [move_into(got[-1], debs_dir)]
         out[package] = have[-1]
     return out
 

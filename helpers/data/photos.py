@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from helpers.plumbing.files import DATA_DIR, REPO_ROOT  # noqa: F401 (REPO_ROOT: notebook 06 and the tests)
+from helpers.plumbing.files import DATA_DIR, REPO_ROOT, write_atomic  # noqa: F401 (REPO_ROOT: notebook 06 and the tests)
 from helpers.plumbing.images import UNREADABLE, pil_to_rgb8, read_image
 
 SAMPLES_DIR = DATA_DIR / "samples"
@@ -57,8 +57,6 @@ def bundled_training_set(dest, held_out=SHIPPED_HELD_OUT, n: int = 1000, min_sid
     side) round-robin into ``n`` files in ``dest``, so that an epoch over the folder is as long as
     one over the 1000-image COCO subset; this is how the shipped networks were trained (notebook 05,
     ``benchmarks/gpu_run.sh``). Copies where the file system refuses links. Returns ``dest``."""
-    import shutil
-
     files = [p for p in split_by_source(list_samples(size=None), held_out)[0]
              if min(Image.open(p).size) >= min_side]
     if not files:
@@ -72,7 +70,7 @@ def bundled_training_set(dest, held_out=SHIPPED_HELD_OUT, n: int = 1000, min_sid
             try:
                 os.symlink(src.resolve(), link)
             except OSError:  # e.g. Windows without the right to make links
-                shutil.copyfile(src, link)
+                write_atomic(link, src.read_bytes())
     return dest
 
 

@@ -82,6 +82,13 @@ def write_atomic(path, content: Content) -> Path:
     return write_all_or_none([(path, content)])[0]
 
 
+def move_into(src, folder) -> Path:
+    """Move the finished file ``src`` into ``folder`` (same file system) in one rename; returns its new path."""
+    dest = Path(folder) / Path(src).name
+    os.replace(src, dest)
+    return dest
+
+
 def csv_bytes(rows, fields) -> bytes:
     """``rows`` (dicts; keys beyond ``fields`` ignored) as a CSV file's bytes, for :func:`write_atomic`."""
     text = io.StringIO(newline="")

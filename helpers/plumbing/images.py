@@ -8,6 +8,7 @@ written as PNG (a lossy format would destroy the message), and atomically
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -50,9 +51,15 @@ def read_image(path, what: str) -> Image.Image:
     if not path.is_file():
         raise FileNotFoundError(f"{what} not found: {path}")
     try:
-        with Image.open(path) as im:
-            im.load()
-            return im.copy()
+        with warnings.catch_warnings():  # PIL only warns between its limit and twice it: refuse both
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+                return im.copy()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        size = re.search(r"\((\d+) pixels\)", str(e))
+        raise ValueError(f"{path} is too large to read safely ({size[1] + ' pixels, ' if size else ''}PIL's limit "
+                         f"against decompression bombs is {Image.MAX_IMAGE_PIXELS}); give a smaller image") from None
     except UNREADABLE as e:
         raise ValueError(f"cannot read {path} as an image ({type(e).__name__}); give a PNG, JPEG or other "
                          "image file") from None
