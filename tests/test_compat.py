@@ -40,6 +40,22 @@ def test_blind_files_of_the_earlier_version_reveal_byte_exact(tmp_path, capsys):
     assert main(args + ["--password", "another", "--force"]) == 1  # never wrong bytes
 
 
+def test_a_key_mode_file_of_two_tiles_reveals_byte_exact(tmp_path, capsys):
+    """300 x 80: the cover runs in two tiles (the second 44 pixels wide), each with its part of z."""
+    assert _arrays(FIX / "key_tiles.npz")["z"].shape == (3, 80, 300)
+    assert main(["reveal", str(FIX / "key_tiles_stego.png"), "--key", str(FIX / "key_tiles.npz"), "--out",
+                 str(tmp_path / "m.bin")]) == 0
+    assert (tmp_path / "m.bin").read_bytes() == (FIX / "key_tiles_message.bin").read_bytes()
+
+
+def test_a_blind_file_of_many_cells_reveals_byte_exact(tmp_path, capsys):
+    """256 x 256: 64 cells in the password's order, the message in 28 of them."""
+    args = ["reveal", str(FIX / "blind_many_stego.png"), "--mode", "blind", "--out", str(tmp_path / "m.bin")]
+    assert main(args + ["--password", "compat fixture 2"]) == 0
+    assert (tmp_path / "m.bin").read_bytes() == (FIX / "blind_many_message.bin").read_bytes()
+    assert main(args + ["--password", "compat fixture", "--force"]) == 1  # the other fixture's password: no bytes
+
+
 def test_the_key_file_format_is_frozen():
     """The fields, dtypes and shapes of a key file, and a key that is read and written again
     gives the same arrays."""
