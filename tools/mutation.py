@@ -6,7 +6,7 @@ bug the suite would let through. The score per module is killed / all mutants.
 
     pip install mutmut          # (not a dependency of the package)
     python tools/mutation.py                     # every module below; about an hour on 2 cores
-    python tools/mutation.py --modules coding/payload   # one module
+    python tools/mutation.py --modules coding/payload   # one module (plumbing/files, cli, ...: MODULES below)
     python tools/mutation.py --survivors         # also list the surviving mutants (mutmut show NAME)
 
 Work happens in a temporary copy of the working tree (mutmut writes a ``mutants/`` folder into
@@ -41,12 +41,24 @@ MODULES = {
                           ["tests/test_blind.py", "-k", "not blind_hide and not capacity_of and not network "
                            "and not cells and not odd_sizes and not command_line and not training "
                            "and not untouched and not altered and not raw_bit and not skips_the_parit"]),
-    # key mode's capacity and key file only (the rest of methods/key_mode.py runs the network)
-    "methods/key_mode": ([f"helpers.methods.key_mode.x_{f}__mutmut_*" for f in ("capacity", "_corrected_message")]
+    # key mode's frame path: capacity, the key file, hide's framing and check, reveal's thumbnail check
+    # and unframing (the network itself is helpers/network/, tested on its own)
+    "methods/key_mode": ([f"helpers.methods.key_mode.x_{f}__mutmut_*"
+                          for f in ("capacity", "_corrected_message", "thumbnail", "hide_and_check", "reveal")]
                          + ["helpers.methods.key_mode.xǁKeyǁ*"],
                          ["tests/test_stego.py", "tests/test_files.py", "tests/test_compat.py", "-k",
                           "frame or capacity_is or filler or flower_17x23 or without_its_corrections or format or "
-                          "edges or archive or write or png_and_key or earlier_version"]),
+                          "edges or archive or write or png_and_key or earlier_version or two_tiles or thumbnail or "
+                          "altered or other_key or hide_and_check"]),
+    "plumbing/files": (["helpers.plumbing.files.*"], ["tests/test_files.py", "tests/test_corpus.py", "tests/test_train.py",
+                                                      "-k", "not ddp and not command_line and not train_command"]),
+    # the command line's checks and errors (what it does between them is the methods' code, above)
+    "cli": ([f"helpers.__main__.x_{f}__mutmut_*" for f in ("_method", "_options", "_same_file", "_check_outputs",
+                                                            "_hide", "_reveal", "main")]
+            + ["helpers.__main__.xǁ_Parserǁ*"],
+            ["tests/test_cli.py", "tests/test_files.py", "tests/test_blind.py", "tests/test_evaluate.py", "-k",
+             "not memory and not real_command and (cli or command or hide or reveal or usage or bad or force or "
+             "output or converted)"]),
 }
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
 
@@ -64,10 +76,11 @@ def copy_tree(dest: Path) -> None:
 
 def configure(work: Path, module: str) -> None:
     """Append mutmut's settings for ``module`` to the work copy's pyproject.toml (TOML arrays: JSON)."""
-    settings = {"source_paths": ["helpers"], "only_mutate": [f"helpers/{module}.py"],
+    source = {"cli": "__main__"}.get(module, module)
+    settings = {"source_paths": ["helpers"], "only_mutate": [f"helpers/{source}.py"],
                 "pytest_add_cli_args_test_selection": MODULES[module][1],
                 "pytest_add_cli_args": ["-p", "no:cacheprovider", "-x", "-q"],
-                "also_copy": ["data", "benchmarks", "tools", "README.md"],
+                "also_copy": ["data", "benchmarks", "tools", "README.md", "conftest.py"],
                 # torch is not fork-safe once its thread pool runs: fork workers from a clean server
                 "process_isolation": "forkserver"}
     with open(work / "pyproject.toml", "a") as f:
