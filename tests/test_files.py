@@ -44,13 +44,15 @@ def test_write_atomic_keeps_the_earlier_file_when_the_write_fails(tmp_path):
     assert listing(tmp_path) == {"out": b"new"}
 
 
-@pytest.mark.parametrize("fail_at", ["second write", "second rename"])
+@pytest.mark.parametrize("fail_at", ["second write", "second rename", "second rename, no hard links"])
 def test_write_all_or_none_restores_what_it_replaced(tmp_path, monkeypatch, fail_at):
+    if "no hard links" in fail_at:  # a file system without them: the earlier file is copied aside instead
+        monkeypatch.setattr(files.os, "link", lambda *a: full_disk())
     (tmp_path / "a").write_bytes(b"earlier a")
     (tmp_path / "b").write_bytes(b"earlier b")
     before = listing(tmp_path)
     items = [(tmp_path / "a", b"new a"), (tmp_path / "b", half_then_full if fail_at == "second write" else b"new b")]
-    if fail_at == "second rename":
+    if fail_at.startswith("second rename"):
         real, calls = os.replace, []
 
         def replace(src, dst):
@@ -63,6 +65,30 @@ def test_write_all_or_none_restores_what_it_replaced(tmp_path, monkeypatch, fail
     with pytest.raises(OSError):
         files.write_all_or_none(items)
     assert listing(tmp_path) == before  # "a" was replaced, then put back; no .tmp or .bak left
+
+
+def test_csv_bytes_writes_the_fields_given_in_order_and_ignores_the_rest():
+    rows = [{"b": 2, "a": 1, "extra": "not a column"}, {"a": "x,y", "b": None}]
+    assert files.csv_bytes(rows, ["a", "b"]) == b'a,b\r\n1,2\r\n"x,y",\r\n'
+
+
+def test_checkpoint_save_and_load(tmp_path):
+    """save_checkpoint makes the folders it needs; load_weights reads onto map_location (default the
+    CPU) and its one-line errors name the file and say what it is not, in English."""
+    path = tmp_path / "a" / "b" / "net.pt"
+    files.save_checkpoint(path, {"format": "demo", "w": torch.ones(2)})
+    state = files.load_weights(path, "demo", "demo checkpoint")
+    assert state["w"].device.type == "cpu" and torch.equal(state["w"], torch.ones(2))
+    assert files.load_weights(path, "demo", "demo checkpoint", map_location="meta")["w"].is_meta
+    with pytest.raises(FileNotFoundError, match=r"^demo checkpoint not found: .*missing\.pt$"):
+        files.load_weights(tmp_path / "missing.pt", "demo", "demo checkpoint")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(ValueError, match=r"junk\.pt is not a readable demo checkpoint \(error: unpack"):
+        files.load_weights(tmp_path / "junk.pt", "demo", "demo checkpoint")
+    with pytest.raises(ValueError, match=r"net\.pt is not a blind network; train one$"):
+        files.load_weights(path, "other", "blind network", hint="; train one")
+    with pytest.raises(ValueError, match=r"net\.pt is not an inn-stego checkpoint$"):
+        files.load_weights(path, "other", "inn-stego checkpoint")
 
 
 def test_a_failed_first_write_creates_nothing(tmp_path):
