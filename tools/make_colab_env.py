@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Colab's widget front end runs ipywidgets 7.7 (googlecolab/colabtools issues 3020, 4525); its server
 # is the classic notebook 6.5. torch: the CPU build this project's CI installs.
 COLAB_PACKAGES = ["torch==2.13.0", "numpy", "pillow", "matplotlib", "tqdm", "ipywidgets==7.7.1", "notebook==6.5.7",
-                  "ipykernel", "pytest"]
+                  "ipykernel<7", "pytest"]  # Colab runs ipykernel 6.17; 7 can hang (pyproject.toml, test extra)
 WHEELHOUSE_PACKAGES = ["reedsolo>=1.7", "setuptools>=77"]
 
 
