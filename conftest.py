@@ -19,16 +19,18 @@ import zlib
 
 import pytest
 
-CACHE_ENV = "INN_STEGO_CACHE"  # helpers.settings.CACHE_ENV; not imported, so torch loads only when a test needs it
-
 
 def pytest_configure(config):
+    from helpers.settings import CACHE_ENV
+
     config.inn_stego_cache = tempfile.mkdtemp(prefix="inn-stego-test-cache-")
     config.inn_stego_cache_before = os.environ.get(CACHE_ENV)
     os.environ[CACHE_ENV] = config.inn_stego_cache
 
 
 def pytest_unconfigure(config):
+    from helpers.settings import CACHE_ENV
+
     before = getattr(config, "inn_stego_cache_before", None)
     if before is None:
         os.environ.pop(CACHE_ENV, None)

@@ -27,33 +27,35 @@ def _arrays(source) -> dict:
         return {k: a[k] for k in a.files}
 
 
+def _reveals_exactly(tmp_path, stego: str, message: str, *options: str, wrong: tuple = ()) -> None:
+    """``reveal`` of the fixture ``stego`` (with ``options``) writes exactly the fixture ``message``;
+    with the ``wrong`` options instead it fails (exit 1) and never gives other bytes."""
+    args = ["reveal", str(FIX / stego), "--out", str(tmp_path / "m.bin")]
+    assert main(args + list(options)) == 0
+    assert (tmp_path / "m.bin").read_bytes() == (FIX / message).read_bytes()
+    if wrong:
+        assert main(args + list(wrong) + ["--force"]) == 1
+
+
 def test_key_mode_files_of_the_earlier_version_reveal_byte_exact(tmp_path, capsys):
-    assert main(["reveal", str(FIX / "key_stego.png"), "--key", str(FIX / "key.npz"), "--out",
-                 str(tmp_path / "m.bin")]) == 0
-    assert (tmp_path / "m.bin").read_bytes() == (FIX / "key_message.bin").read_bytes()
+    _reveals_exactly(tmp_path, "key_stego.png", "key_message.bin", "--key", str(FIX / "key.npz"))
 
 
 def test_blind_files_of_the_earlier_version_reveal_byte_exact(tmp_path, capsys):
-    args = ["reveal", str(FIX / "blind_stego.png"), "--mode", "blind", "--out", str(tmp_path / "m.bin")]
-    assert main(args + ["--password", "compat fixture"]) == 0
-    assert (tmp_path / "m.bin").read_bytes() == (FIX / "blind_message.bin").read_bytes()
-    assert main(args + ["--password", "another", "--force"]) == 1  # never wrong bytes
+    _reveals_exactly(tmp_path, "blind_stego.png", "blind_message.bin", "--mode", "blind", "--password", "compat fixture",
+                     wrong=("--mode", "blind", "--password", "another"))  # never wrong bytes
 
 
 def test_a_key_mode_file_of_two_tiles_reveals_byte_exact(tmp_path, capsys):
     """300 x 80: the cover runs in two tiles (the second 44 pixels wide), each with its part of z."""
     assert _arrays(FIX / "key_tiles.npz")["z"].shape == (3, 80, 300)
-    assert main(["reveal", str(FIX / "key_tiles_stego.png"), "--key", str(FIX / "key_tiles.npz"), "--out",
-                 str(tmp_path / "m.bin")]) == 0
-    assert (tmp_path / "m.bin").read_bytes() == (FIX / "key_tiles_message.bin").read_bytes()
+    _reveals_exactly(tmp_path, "key_tiles_stego.png", "key_tiles_message.bin", "--key", str(FIX / "key_tiles.npz"))
 
 
 def test_a_blind_file_of_many_cells_reveals_byte_exact(tmp_path, capsys):
     """256 x 256: 64 cells in the password's order, the message in 28 of them."""
-    args = ["reveal", str(FIX / "blind_many_stego.png"), "--mode", "blind", "--out", str(tmp_path / "m.bin")]
-    assert main(args + ["--password", "compat fixture 2"]) == 0
-    assert (tmp_path / "m.bin").read_bytes() == (FIX / "blind_many_message.bin").read_bytes()
-    assert main(args + ["--password", "compat fixture", "--force"]) == 1  # the other fixture's password: no bytes
+    _reveals_exactly(tmp_path, "blind_many_stego.png", "blind_many_message.bin", "--mode", "blind", "--password",
+                     "compat fixture 2", wrong=("--mode", "blind", "--password", "compat fixture"))  # the other fixture's
 
 
 def test_the_key_file_format_is_frozen():
