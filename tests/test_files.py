@@ -210,7 +210,7 @@ def _export(path, tag):
     if not src.exists():  # the second call must fail in the export's own save
             files.save_checkpoint(src, {k: {} for k in ("config", "model_config", "model", "history")}
                               | {"format": "inn-stego-checkpoint", "version": 1, "epoch": 0})
-    export_checkpoint(src, path, notes=tag)
+    export_checkpoint(src, path, notes=tag, toy=True)
 
 
 @pytest.mark.parametrize("save", [_checkpoint_save, _blind_save, _baseline_save, _export],

@@ -87,7 +87,7 @@ def test_checkpoint_setting_names_the_network_that_is_loaded(tmp_path, random_in
     save_checkpoint(run, {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": {},
                           "model_config": net.config, "model": net.state_dict(), "epoch": 0, "history": {},
                           "optimizer": {}})
-    export = export_checkpoint(run, tmp_path / "exports" / "mine.pt", notes="test")
+    export = export_checkpoint(run, tmp_path / "exports" / "mine.pt", notes="test", toy=False)
     capsys.readouterr()
     path = paper_checkpoint(str(export))
     assert path == export and "your checkpoint" in capsys.readouterr().out

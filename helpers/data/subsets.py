@@ -20,6 +20,7 @@ Flickr terms): they are downloaded to a cache, never committed.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tarfile
 import warnings
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.data.photos import DATA_DIR
+from helpers.data.photos import DATA_DIR, SAMPLES_DIR, SHIPPED_HELD_OUT, bundled_training_set, list_samples, split_by_source
 from helpers.data.download import DownloadError, download
 from helpers.plumbing.files import write_atomic
 
@@ -163,3 +164,91 @@ def fetch_from_manifest(manifest_path, out_dir, image_url: str, split: str = "tr
         warnings.warn(f"{len(failed)} of {len(manifest[split])} images could not be fetched or failed their checksum "
                       f"(first: {first[0]}: {first[1]}); run again to retry", stacklevel=2)
     return len(manifest[split]) - len(failed)
+
+
+def stand_in_archive(folder, files=None) -> Source:
+    """A small look-alike of COCO's ``val2017.zip`` made of bundled photos (``files``, default all
+    of them, as JPEG like COCO's, named in COCO's layout ``val2017/000000xxxxxx.jpg``), for running
+    :func:`prepare_subset` offline (notebooks 04 and 05 in fast mode). Returns its :class:`Source`
+    with a ``file://`` address."""
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = folder / "val2017.zip"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for k, path in enumerate(list_samples(size=None) if files is None else files):
+            jpg = io.BytesIO()
+            Image.open(path).convert("RGB").save(jpg, "JPEG", quality=95)
+            # a fixed timestamp keeps the archive (and its md5) identical from run to run
+            z.writestr(zipfile.ZipInfo(f"val2017/{k * 7919 + 139:012d}.jpg", date_time=(2017, 1, 1, 0, 0, 0)),
+                       jpg.getvalue())
+    data = buf.getvalue()
+    if not archive.is_file() or archive.read_bytes() != data:
+        write_atomic(archive, data)
+    return Source("bundled-stand-in", archive.as_uri(), len(data), hashlib.md5(data).hexdigest(), "val2017/")
+
+
+DATA_CHOICES = ("coco", "bundled")
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What notebook 05 trains and evaluates on (:func:`training_data`)."""
+
+    name: str                 # the data set in a few words (for an export's notes)
+    train: Path               # folder of training images
+    eval_dir: Path            # folder of the held-out evaluation images ...
+    eval_files: tuple | None  # ... these names in it (None: every image there)
+    label: str                # what the evaluation images are, for printed results
+    banner: str               # data set, image count and where they came from
+
+
+def training_data(data: str = "coco", fast: bool = False, cache=None, progress: bool = True) -> TrainingData:
+    """Notebook 05's ``DATA`` setting, made sure of before training, with a banner to print.
+
+    ``"coco"``: the 1000-image COCO-2017 subset of notebook 04 through the same
+    :func:`prepare_subset` (downloaded on first use, checksummed, cached in ``cache``), evaluated on
+    its 1000 held-out images; an unreachable COCO raises :class:`DownloadError` saying what to do,
+    never a silent fallback. In fast mode the same code runs offline on a stand-in archive of the
+    bundled photos of every source but the held-out ones (:func:`stand_in_archive`). ``"bundled"``:
+    the bundled photos of every source but the held-out ones, linked 1000 times (how the shipped
+    ``paper.pt`` was trained). Both bundled variants evaluate on crops of the held-out photos."""
+    from helpers.settings import cache_dir as default_cache
+
+    if data not in DATA_CHOICES:
+        raise ValueError(f"DATA must be one of {', '.join(map(repr, DATA_CHOICES))}, not {data!r}: set it in the "
+                         "settings cell")
+    cache = Path(cache).expanduser() if cache is not None else default_cache()
+    held_names = tuple(f.name for f in split_by_source(list_samples(), SHIPPED_HELD_OUT)[1])
+    held_label = f"crops of the held-out photos {' and '.join(SHIPPED_HELD_OUT)} (never trained on)"
+    if data == "bundled":
+        train = bundled_training_set(cache / "bundled-train")
+        n_photos = len({p.resolve() for p in train.iterdir()})
+        return TrainingData(f"the bundled photos ({n_photos} photos)", train, SAMPLES_DIR, held_names, held_label,
+                            f"training data: the bundled photos ({n_photos} photos of every source but "
+                            f"{' and '.join(SHIPPED_HELD_OUT)}, linked into {len(list(train.iterdir()))} files as the shipped "
+                            f"paper.pt was trained), from {SAMPLES_DIR}; not the paper's COCO (DATA = 'coco')")
+    if fast:
+        photos = split_by_source(list_samples(size=None), SHIPPED_HELD_OUT)[0]
+        folder = cache / "stand-in-05"
+        source = stand_in_archive(folder, photos)
+        m = prepare_subset(source, cache_dir=folder / "cache", n_train=len(photos), n_eval=0,
+                           manifest_path=folder / "manifest.json", progress=progress)
+        return TrainingData(f"a stand-in for COCO of {len(m['train'])} bundled photos", Path(m["paths"]["train"]),
+                            SAMPLES_DIR, held_names, held_label,
+                            f"training data (fast mode): {len(m['train'])} bundled photos packed as a stand-in for COCO's "
+                            f"val2017.zip and fetched from {source.url} by the code that fetches COCO in full mode "
+                            "(prepare_subset); full mode trains on the 1000 COCO images")
+    source = COCO_VAL2017
+    try:
+        m = prepare_subset(source, cache_dir=cache, progress=progress)
+    except DownloadError as e:
+        raise DownloadError(f"the COCO-2017 subset could not be fetched: {str(e).split('; ')[0]}: connect to the internet "
+                            "and run the cell again, or set DATA = 'bundled' to train on the bundled photos") from None
+    return TrainingData(f"{len(m['train'])} COCO-2017 images ({source.name})", Path(m["paths"]["train"]),
+                        Path(m["paths"]["eval"]), None, "held-out COCO images",
+                        f"training data: {len(m['train'])} images of COCO-2017 ({source.name}, seed {m['seed']}; "
+                        f"manifest {m['paths']['manifest']}) from {source.url}, in {m['paths']['train']}; "
+                        f"{len(m['eval'])} more held out for evaluation")

@@ -50,6 +50,10 @@ from helpers.network.model import StegoINN, quantize_8bit
 
 CHECKPOINT_FORMAT = "inn-stego-checkpoint"
 CHECKPOINT_VERSION = 1
+# Notebook 05's PLAN setting, in epochs of the 1000-image subset (500 steps of batch 2 each):
+# "paper" is the paper's configuration; "one-session" what fits in about an hour of Colab's T4
+# (an estimate: benchmarks/colab_plan.py; running "paper" afterwards continues the same run)
+PLANS = {"paper": 50, "one-session": 15}
 
 
 @dataclass
@@ -477,14 +481,17 @@ def evaluate(model: StegoINN, images, bpp: int = 3, mapping: bool = True, seed: 
     return out
 
 
-def export_checkpoint(src, dest, notes: str = "") -> Path:
+def export_checkpoint(src, dest, notes: str = "", *, toy: bool) -> Path:
     """Write a small, shippable copy of a training checkpoint: the weights, the configuration, the
     history and ``notes`` (how it was trained), without the optimiser state (which triples the size).
-    Loads with :func:`helpers.plumbing.inference.load_network`; cannot resume training."""
+    ``toy=True`` marks a fast-mode network: notebooks 06-10's ``CHECKPOINT = "auto"`` never picks it
+    (:func:`helpers.settings.exports`). Loads with :func:`helpers.plumbing.inference.load_network`;
+    cannot resume training."""
     state = load_checkpoint(src)
     small = {k: state[k] for k in ("format", "version", "config", "model_config", "model", "epoch", "history")}
     small["model"] = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in small["model"].items()}
     small["notes"] = notes
+    small["toy"] = bool(toy)
     dest = Path(dest)
     save_checkpoint(dest, small)
     return dest
