@@ -23,6 +23,7 @@ import os
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -114,14 +115,14 @@ def mapping_demo(kind: str = "text", t: float = T_MAPPED, noise: float = 0.1, ma
 
 
 @functools.lru_cache(maxsize=8)
-def _hidden(photo: str, message: str, bpp: int, mode: str):
+def _hidden(photo: str, message: str, bpp: int, mode: str, checkpoint: str | None = None):
     """The expensive part of :func:`stego_demo` (cached: moving only the magnification is instant)."""
     from helpers.evaluation.metrics import psnr, ssim
     from helpers.data.photos import pil_to_tensor
 
     path = next(p for p in list_samples() if p.stem == photo)
     start = time.perf_counter()
-    method = get_method(mode)
+    method = get_method(mode, **({"checkpoint": checkpoint} if checkpoint and mode == "key" else {}))
     method.set_bpp(bpp)
     hidden = method.hide(path, message.encode(), filler_seed=0)
     # key mode's hide reveals its own stego image (the same inverse pass on the same 8-bit stego and
@@ -136,35 +137,36 @@ def _hidden(photo: str, message: str, bpp: int, mode: str):
 
 
 def stego_demo(photo: str | None = None, message: str = "Meet at dawn.", bpp: int = 3, mode: str = "key",
-               magnify: int = 40) -> dict:
-    """Hide ``message`` in a bundled 128 x 128 photo (key mode: the paper's scheme with the shipped
-    network; blind mode: the PNG alone), reveal it, and return cover, stego, the residual
+               magnify: int = 40, checkpoint=None) -> dict:
+    """Hide ``message`` in a bundled 128 x 128 photo (key mode: the paper's scheme with the network
+    of ``checkpoint``, default the shipped one; blind mode: the PNG alone), reveal it, and return cover, stego, the residual
     ``|stego - cover| x magnify`` (clipped to [0, 1]), PSNR, SSIM, the revealed text, ``exact``
     (the revealed bytes equal the message) and RA: the share of hidden bits the network gives back
     before any correction (the paper's recovery accuracy; key mode then flips the bits the key
     lists, blind mode corrects them with its Reed-Solomon code, so the message is exact either way)."""
     photo = photo or list_samples()[0].stem
-    result = dict(_hidden(photo, message, bpp if bpp in get_method(mode).bpp_choices else 1, mode))
+    result = dict(_hidden(photo, message, bpp if bpp in get_method(mode).bpp_choices else 1, mode,
+                          None if checkpoint is None else str(checkpoint)))
     result["residual"] = residual(result["stego"], result["cover"], magnify)
     result["magnify"] = magnify
     return result
 
 
 @functools.lru_cache(maxsize=2)
-def _steganalysis_sets(n: int):
+def _steganalysis_sets(n: int, checkpoint: str | None = None):
     from PIL import Image
 
     from helpers.evaluation.harness import make_stegos
     from helpers.evaluation.statistical import estimate
 
     covers = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in list_samples()[:: max(1, 55 // n)][:n]])
-    inn = _kept(covers, lambda: make_stegos("inn", covers, seed=1))
+    inn = _kept(covers, lambda: make_stegos("inn", covers, seed=1, checkpoint=checkpoint), checkpoint)
     return covers, [estimate(c) for c in covers], [estimate(s) for s in inn]
 
 
-def _kept(covers: np.ndarray, make) -> np.ndarray:
+def _kept(covers: np.ndarray, make, checkpoint: str | None = None) -> np.ndarray:
     """The paper's network's stego images of ``covers`` (``make()``), kept in the cache folder under
-    a hash of the covers and the shipped checkpoint: they take seconds (README, For instructors), and every
+    a hash of the covers and the checkpoint (default the shipped one): they take seconds (README, For instructors), and every
     later first build of the steganalysis dashboard (a restarted kernel, the next lecture) reads them
     instead. ``.npy`` without pickle: loading runs no code."""
     import hashlib
@@ -172,7 +174,8 @@ def _kept(covers: np.ndarray, make) -> np.ndarray:
     from helpers.plumbing.files import write_atomic
     from helpers.settings import SHIPPED_PAPER, cache_dir
 
-    key = hashlib.sha256(covers.tobytes() + SHIPPED_PAPER.read_bytes() + b"inn stego, seed 1").hexdigest()[:16]
+    weights = Path(checkpoint or SHIPPED_PAPER).read_bytes()
+    key = hashlib.sha256(covers.tobytes() + weights + b"inn stego, seed 1").hexdigest()[:16]
     path = cache_dir() / "dashboards" / f"steganalysis-{key}.npy"
     try:
         kept = np.load(path, allow_pickle=False)
@@ -189,15 +192,15 @@ def _kept(covers: np.ndarray, make) -> np.ndarray:
     return stegos
 
 
-def steganalysis_demo(payload: float = 1.0, detector: str = "spa", n: int = 12, seed: int = 0) -> dict:
+def steganalysis_demo(payload: float = 1.0, detector: str = "spa", n: int = 12, seed: int = 0, checkpoint=None) -> dict:
     """LSB replacement at ``payload`` (share of the red channel's pixels) against the paper's
-    network (3 bpp, shipped checkpoint) on ``n`` bundled covers: ``detector``'s median payload
+    network (3 bpp; ``checkpoint``, default the shipped one) on ``n`` bundled covers: ``detector``'s median payload
     estimate (a mean over the three channels, so LSB at payload p reads about p / 3), and its ROC
     curve and AUC for both (notebook 08)."""
     from helpers.methods.baselines import lsb_hide
     from helpers.evaluation.statistical import auc, estimate, roc_curve
 
-    covers, cover_est, inn_est = _steganalysis_sets(n)
+    covers, cover_est, inn_est = _steganalysis_sets(n, None if checkpoint is None else str(checkpoint))
     rng = np.random.default_rng(seed)
     h, w = covers.shape[1:3]
     lsb = [lsb_hide(c, rng.integers(0, 2, int(payload * h * w)), seed=seed + i) for i, c in enumerate(covers)]
@@ -359,9 +362,9 @@ def mapping_dashboard() -> Dashboard:
     return _dashboard("Mapping module explorer (notebook 03)", controls, draw, "mapping")
 
 
-def stego_dashboard() -> Dashboard:
+def stego_dashboard(checkpoint=None) -> Dashboard:
     """Photo, message, bpp, mode and magnification: cover, stego, residual, PSNR, SSIM, RA and the
-    revealed message."""
+    revealed message; key mode with the network of ``checkpoint`` (notebook 10's ``CHECKPOINT``)."""
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
@@ -373,7 +376,7 @@ def stego_dashboard() -> Dashboard:
                 "magnify": w.IntSlider(40, min=1, max=200, description="residual x", continuous_update=False)}
 
     def draw(photo, message, mode, bpp, magnify):
-        r = stego_demo(photo, message, bpp, mode, magnify)
+        r = stego_demo(photo, message, bpp, mode, magnify, checkpoint)
         fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
         show_image(axes[0], r["cover"], "cover")
         show_image(axes[1], r["stego"], f"stego: {r['psnr']:.1f} dB, SSIM {r['ssim']:.4f}")
@@ -387,8 +390,9 @@ def stego_dashboard() -> Dashboard:
                       working="working: hiding the message and revealing it again (up to 2 s on a laptop CPU) ...")
 
 
-def steganalysis_dashboard() -> Dashboard:
-    """Payload slider for LSB against the paper's network: detector estimates and ROC curves."""
+def steganalysis_dashboard(checkpoint=None) -> Dashboard:
+    """Payload slider for LSB against the paper's network (``checkpoint``, default the shipped one):
+    detector estimates and ROC curves."""
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
@@ -399,7 +403,7 @@ def steganalysis_dashboard() -> Dashboard:
                 "detector": w.Dropdown(options=list(DETECTORS) + ["fused"], value="spa", description="detector")}
 
     def draw(payload, detector):
-        r = steganalysis_demo(payload, detector)
+        r = steganalysis_demo(payload, detector, checkpoint=checkpoint)
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
         names = list(r["estimates"])
         axes[0].bar(names, [r["estimates"][k] for k in names], color=["tab:gray", "tab:orange", "tab:blue"])

@@ -237,3 +237,58 @@ def test_voc_subset_is_the_same_for_notebooks_04_and_07(server, tmp_path):
         calls = [line for c in cells for line in "".join(c["source"]).splitlines() if "prepare_subset(" in line
                  and not line.lstrip().startswith(("from", "#", "`"))]
         assert calls and all("n_train" not in line and "n_eval" not in line for line in calls), calls
+
+
+# --- notebook 05's DATA setting: the COCO subset fetched by notebook 05 itself --------------------------
+
+@pytest.fixture
+def coco_is(coco_like, monkeypatch, tmp_path):
+    """helpers.data.subsets.COCO_VAL2017 pointed at the local server's COCO-shaped zip (6 + 3 images),
+    with its manifest in a temporary folder."""
+    import helpers.data.subsets as subsets
+
+    source = replace(coco_like[0], name="coco-val2017", n_train=6, n_eval=3)
+    monkeypatch.setattr(subsets, "COCO_VAL2017", source)
+    monkeypatch.setattr(subsets, "MANIFEST_DIR", tmp_path / "manifests")
+    return source
+
+
+def test_data_coco_in_full_mode_fetches_the_subset_itself_and_says_so(server, coco_is, tmp_path):
+    from helpers.data.subsets import training_data
+
+    data = training_data("coco", fast=False, cache=tmp_path / "cache", progress=False)
+    assert len(list(data.train.iterdir())) == 6 and len(ImageFolder(data.eval_dir, size=128, files=data.eval_files)) == 3
+    assert data.banner.startswith("training data: 6 images of COCO-2017 (coco-val2017, seed 2022")
+    assert coco_is.url in data.banner and "3 more held out" in data.banner and data.label == "held-out COCO images"
+    assert [p for p, _ in server.requests] == ["/zips/val2017.zip"]  # downloaded once ...
+    assert training_data("coco", cache=tmp_path / "cache", progress=False).train == data.train
+    assert len(server.requests) == 1  # ... and cached
+
+
+def test_data_coco_that_cannot_be_fetched_stops_with_one_line_and_never_falls_back(server, coco_is, tmp_path):
+    from helpers.data.subsets import training_data
+
+    server.files.clear()  # the server answers 404: like a runtime without internet
+    with pytest.raises(DownloadError) as err:
+        training_data("coco", fast=False, cache=tmp_path / "cache", progress=False)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("the COCO-2017 subset could not be fetched: ")
+    assert "DATA = 'bundled'" in message and "404 Not Found" in message
+    assert not (tmp_path / "cache" / "bundled-train").exists()
+    with pytest.raises(ValueError, match="DATA must be one of 'coco', 'bundled', not 'imagenet': set it in the settings cell"):
+        training_data("imagenet")
+
+
+def test_data_in_fast_mode_and_bundled_hold_the_evaluation_sources_out(tmp_path):
+    from helpers.data.photos import SHIPPED_HELD_OUT, split_by_source
+    from helpers.data.subsets import training_data
+
+    held = {f.name for f in split_by_source(list_samples(), SHIPPED_HELD_OUT)[1]}
+    fast = training_data("coco", fast=True, cache=tmp_path, progress=False)  # the stand-in, through prepare_subset
+    assert fast.banner.startswith("training data (fast mode): ") and "stand-in for COCO" in fast.banner
+    n_train_photos = len(split_by_source(list_samples(size=None), SHIPPED_HELD_OUT)[0])
+    assert len(list(fast.train.iterdir())) == n_train_photos and set(fast.eval_files) == held
+    bundled = training_data("bundled", cache=tmp_path)
+    assert "the bundled photos" in bundled.banner and "COCO" not in bundled.banner.split(";")[0]
+    sources = {p.resolve().name.split("_")[0] for p in bundled.train.iterdir()}
+    assert not sources & set(SHIPPED_HELD_OUT) and set(bundled.eval_files) == held

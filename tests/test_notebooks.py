@@ -35,14 +35,20 @@ def test_notebook_conventions(path):
     assert settings.startswith("# Settings:") and '\nMODE = "auto"\n' in settings
     assert "FAST = choose_mode(MODE, full_cpu_time=" in settings
     assert sum("choose_mode(" in "".join(c["source"]) for c in code) == 1
-    # no hidden switches: the only environment variable a notebook touches is the cache folder the
-    # setup cell sets for Drive (README and helpers.settings name it); INN_STEGO_FAST is read by choose_mode
+    # no hidden switches: no notebook reads or sets an environment variable (INN_STEGO_FAST is read by
+    # choose_mode, INN_STEGO_CACHE by cache_dir and set by keep on Colab)
     for c in code:
         text = "".join(c["source"])
-        assert "os.environ.get" not in text and "os.getenv" not in text, text[:80]
-        assert text.count("os.environ[") == (c is code[0]) * text.count('os.environ["INN_STEGO_CACHE"] =')
-    if path.name[:2] in ("06", "07", "08", "09"):  # the network of notebook 05 (or the shipped one) is used downstream
-        assert '\nCHECKPOINT = "shipped"' in settings and "PAPER_CKPT = paper_checkpoint(CHECKPOINT)" in settings
+        assert "os.environ" not in text and "os.getenv" not in text, text[:80]
+    number = path.name[:2]
+    if number >= "04":  # where things are kept is a visible setting wherever something is kept
+        assert '\nKEEP = "drive"' in settings and "\nCACHE = keep(KEEP)" in settings
+        assert all("cache_dir()" not in "".join(c["source"]) for c in code[:2]), "CACHE comes from keep(KEEP)"
+    if number == "05":  # the data set is a setting, never a silent fallback
+        assert '\nDATA = "coco"' in settings and "training_data(DATA, FAST, CACHE)" in "".join(
+            "".join(c["source"]) for c in code)
+    if number >= "06":  # the network of notebook 05 (or the shipped one) is used downstream
+        assert '\nCHECKPOINT = "auto"' in settings and "PAPER_CKPT = paper_checkpoint(CHECKPOINT)" in settings
         assert all("load_network()" not in "".join(c["source"]) for c in code), "load_network(PAPER_CKPT)"
     tail = "".join("".join(c["source"]) for c in cells[-4:] if c["cell_type"] == "markdown")
     for heading in ("## Summary", "## Exercises", "## References"):

@@ -1,9 +1,13 @@
-"""The settings cell's helpers: the mode a notebook runs in, the cache folder, the network notebooks
-06-09 load, and the training folder of bundled photos (held out by source)."""
+"""The settings cell's helpers: the mode a notebook runs in, the cache folder and where things are
+kept (KEEP), the network notebooks 06-10 load (CHECKPOINT), and the training folder of bundled
+photos (held out by source)."""
 
 import csv
+import os
+from pathlib import Path
 
 import pytest
+import torch
 
 from helpers.data.photos import SAMPLES_DIR, SHIPPED_HELD_OUT, bundled_training_set
 from helpers.settings import SHIPPED_PAPER, cache_dir, choose_mode, paper_checkpoint
@@ -93,7 +97,7 @@ def test_checkpoint_setting_names_the_network_that_is_loaded(tmp_path, random_in
     assert path == export and "your checkpoint" in capsys.readouterr().out
     assert model_fingerprint(load_network(path).model) == model_fingerprint(net)
     assert model_fingerprint(load_network(path).model) != model_fingerprint(load_network(SHIPPED_PAPER).model)
-    with pytest.raises(FileNotFoundError, match="CHECKPOINT 'nope.pt' is not a file: use the path notebook 05"):
+    with pytest.raises(FileNotFoundError, match="CHECKPOINT 'nope.pt' is not a file: use 'auto', 'shipped' or the path notebook 05"):
         paper_checkpoint("nope.pt")
 
 
@@ -121,3 +125,108 @@ def test_train_setting_of_notebook_05():
     assert decide_training("auto", gpu=False, shipped_exists=False) is True
     with pytest.raises(ValueError, match="TRAIN must be 'auto', True or False, not 'yes'"):
         decide_training("yes")
+
+
+# --- KEEP: where downloads, runs and exports live (notebooks 04-10) ---------------------------------------
+
+@pytest.fixture
+def fake_colab(monkeypatch, tmp_path):
+    """A stand-in for Colab's google.colab.drive: mount() makes MyDrive under a temporary mount point
+    (or raises what ``refuse`` holds), and records its calls."""
+    import sys
+    import types
+
+    import helpers.settings as settings
+
+    mounts = []
+    state = {"refuse": None}
+
+    def mount(where):
+        mounts.append(where)
+        if state["refuse"]:
+            raise state["refuse"]
+        (Path(where) / "MyDrive").mkdir(parents=True)
+
+    colab = types.ModuleType("google.colab")
+    colab.drive = types.SimpleNamespace(mount=mount)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(settings, "DRIVE_MOUNT", tmp_path / "drive")
+    monkeypatch.delenv("INN_STEGO_CACHE", raising=False)
+    return {"mounts": mounts, "state": state, "mount_point": tmp_path / "drive"}
+
+
+def test_keep_off_colab_is_this_machines_cache_folder(no_env, tmp_path, capsys):
+    from helpers.settings import keep
+
+    no_env.setenv("INN_STEGO_CACHE", str(tmp_path))
+    for where in ("drive", "runtime"):
+        assert keep(where, colab=False) == tmp_path
+        assert "matters on Colab only" in capsys.readouterr().out
+    assert os.environ["INN_STEGO_CACHE"] == str(tmp_path)
+    with pytest.raises(ValueError, match="KEEP must be one of 'drive', 'runtime', not 'cloud': set it in the settings cell"):
+        keep("cloud")
+
+
+def test_keep_drive_on_colab_mounts_once_and_every_later_cache_dir_agrees(fake_colab, capsys):
+    from helpers.settings import keep
+
+    drive_cache = fake_colab["mount_point"] / "MyDrive" / "inn-stego-cache"
+    assert keep("drive") == drive_cache and cache_dir() == drive_cache
+    assert "kept in Google Drive" in capsys.readouterr().out
+    assert keep("drive") == drive_cache and fake_colab["mounts"] == [str(fake_colab["mount_point"])]  # mounted once
+    # KEEP changed to "runtime" in the same kernel: back to the runtime's own disk
+    assert keep("runtime") == Path("~/.cache/inn-stego").expanduser() == cache_dir()
+    assert "gone when the runtime ends" in capsys.readouterr().out
+
+
+def test_a_refused_drive_says_what_to_do_in_one_line(fake_colab):
+    from helpers.settings import keep
+
+    fake_colab["state"]["refuse"] = ValueError("mount failed")
+    with pytest.raises(RuntimeError) as err:
+        keep("drive")
+    assert "\n" not in str(err.value) and "mount failed" in str(err.value) and "KEEP = 'runtime'" in str(err.value)
+    assert "INN_STEGO_CACHE" not in os.environ
+
+
+# --- CHECKPOINT = "auto": notebook 05's newest full-mode export, never a toy one -------------------------
+
+def _export(cache, name, *, toy, mapping=True, age=0.0, seed=3):
+    """An export as notebook 05's export cell writes it, ``age`` seconds old."""
+    import time
+
+    from helpers.network.model import StegoINN
+    from helpers.training.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, export_checkpoint, save_checkpoint
+
+    torch.manual_seed(seed)
+    net = StegoINN(n_blocks=1, last_init="default")
+    run = cache / "runs" / f"{name}.last.pt"
+    save_checkpoint(run, {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": {"mapping": mapping},
+                          "model_config": net.config, "model": net.state_dict(), "epoch": 0, "history": {},
+                          "optimizer": {}})
+    path = export_checkpoint(run, cache / "exports" / name, notes=f"notes of {name}", toy=toy)
+    os.utime(path, (time.time() - age, time.time() - age))
+    return path
+
+
+def test_auto_takes_the_newest_full_mode_export_and_never_a_toy(no_env, tmp_path, capsys):
+    from helpers.settings import SHIPPED_NOMAP, exports
+
+    no_env.setenv("INN_STEGO_CACHE", str(tmp_path))
+    assert paper_checkpoint("auto") == SHIPPED_PAPER  # nothing exported yet
+    assert "no full-mode export of notebook 05" in capsys.readouterr().out
+    _export(tmp_path, "toy.pt", toy=True)  # fast mode's 30-step network, the newest file
+    (tmp_path / "exports" / "broken.pt").write_bytes(b"not a checkpoint")
+    assert paper_checkpoint("auto") == SHIPPED_PAPER
+    older = _export(tmp_path, "paper-old.pt", toy=False, age=100)
+    newer = _export(tmp_path, "paper-new.pt", toy=False, age=10)
+    nomap = _export(tmp_path, "paper-nomap.pt", toy=False, mapping=False, age=50)
+    capsys.readouterr()
+    assert paper_checkpoint("auto") == newer
+    out = capsys.readouterr().out
+    assert "your newest export" in out and "notes of paper-new.pt" in out
+    assert [p for p, _ in exports()] == [newer, older]
+    assert paper_checkpoint("auto", mapping=False) == nomap
+    assert paper_checkpoint("shipped") == SHIPPED_PAPER and paper_checkpoint("shipped", mapping=False) == SHIPPED_NOMAP
+    assert paper_checkpoint(str(older)) == older
+    assert model_fingerprint(load_network(newer).model) != model_fingerprint(load_network(SHIPPED_PAPER).model)
