@@ -101,9 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="lsb,inn",
                    help="comma-separated: lsb, rehman, hinet, inn, inn-1bpp, inn-nomap, inn-1bpp-nomap, blind (default: lsb,inn)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for results.csv and tables.md")
-    p.add_argument("--checkpoint", metavar="CKPT", help="the paper's network (default: data/checkpoints/paper.pt)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="the paper's network (default: data/checkpoints/paper.pt; "
+                                                         "'auto': notebook 05's newest full-mode export in the cache "
+                                                         "folder, INN_STEGO_CACHE, else the shipped one)")
     p.add_argument("--nomap-checkpoint", metavar="CKPT",
-                   help="a network trained without the mapping module (Table 4; default: data/checkpoints/paper_nomap.pt)")
+                   help="a network trained without the mapping module (Table 4; default: data/checkpoints/paper_nomap.pt; "
+                        "'auto' as for --checkpoint)")
     p.add_argument("--rehman-checkpoint", metavar="CKPT",
                    help="a trained Rehman baseline (default: data/checkpoints/rehman.pt)")
     p.add_argument("--hinet-checkpoint", metavar="CKPT",
@@ -277,7 +280,7 @@ def _capacity(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from helpers.settings import pick_device
+    from helpers.settings import paper_checkpoint, pick_device
     from helpers.evaluation.harness import METHODS, SHIPPED, evaluate_folder
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -292,6 +295,9 @@ def _evaluate(args) -> int:
                 raise UsageError(f"--methods {kind} needs {flag} (none is shipped in {SHIPPED[kind].parent}; "
                                  f"train one with helpers.methods.baselines.train_{kind})")
             setattr(args, f"{kind}_checkpoint", str(SHIPPED[kind]))
+    for flag, mapping in (("checkpoint", True), ("nomap_checkpoint", False)):
+        if getattr(args, flag) == "auto":  # notebooks 06-10's CHECKPOINT = "auto" (it prints which)
+            setattr(args, flag, str(paper_checkpoint("auto", mapping=mapping)))
     if args.nomap_checkpoint is None and SHIPPED["nomap"].is_file() and any("nomap" in m for m in methods):
         args.nomap_checkpoint = str(SHIPPED["nomap"])
     if not Path(args.data).is_dir():

@@ -198,3 +198,29 @@ def test_the_evaluate_command_writes_the_harness_numbers(tmp_path):
     check(one_bpp[2], column("inn-1bpp-nomap", "ra"))
     assert not math.isclose(statistics.mean(column("lsb", "psnr")), statistics.mean(column("inn", "psnr")))
     assert "trained **with** the mapping module" not in run.stdout  # the retrained network was used
+
+
+def test_the_evaluate_command_takes_notebook_05s_export_with_checkpoint_auto(tmp_path, monkeypatch, capsys):
+    """README's Section 4 command with --checkpoint auto: the newest full-mode export in the cache
+    folder (here the shipped network with its last layers scaled down: about 68 dB), not the shipped one."""
+    import torch
+
+    from helpers.__main__ import main
+    from helpers.settings import SHIPPED_PAPER
+
+    state = torch.load(SHIPPED_PAPER, weights_only=True)
+    for k in [k for k in state["model"] if ".last." in k]:
+        state["model"][k] = state["model"][k] * 0.01
+    state.update(toy=False, notes="test export")
+    (tmp_path / "cache" / "exports").mkdir(parents=True)
+    torch.save(state, tmp_path / "cache" / "exports" / "paper-x.pt")
+    monkeypatch.setenv("INN_STEGO_CACHE", str(tmp_path / "cache"))
+    args = ["evaluate", "--data", str(SAMPLES_DIR), "--methods", "inn", "--limit", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "auto"), "--checkpoint", "auto"]) == 0
+    assert "network: your newest export" in capsys.readouterr().out
+    assert main([*args, "--out", str(tmp_path / "shipped")]) == 0
+    psnr = {}
+    for name in ("auto", "shipped"):
+        with open(tmp_path / name / "results.csv") as f:
+            psnr[name] = float(next(csv.DictReader(f))["psnr"])
+    assert psnr["auto"] > 60 > 45 > psnr["shipped"]

@@ -85,7 +85,7 @@ def test_checkpoint_setting_names_the_network_that_is_loaded(tmp_path, random_in
     from helpers.training.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, export_checkpoint, save_checkpoint
 
     assert paper_checkpoint("shipped") == SHIPPED_PAPER and SHIPPED_PAPER.is_file()
-    # a student's run, exported as notebook 05 does, is the network notebooks 06-09 then use
+    # a student's run, exported as notebook 05 does, is the network notebooks 06-10 then use
     net = random_inn(n_blocks=2, seed=3)
     run = tmp_path / "last.pt"
     save_checkpoint(run, {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": {},
