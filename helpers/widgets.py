@@ -122,7 +122,9 @@ def _hidden(photo: str, message: str, bpp: int, mode: str, checkpoint: str | Non
 
     path = next(p for p in list_samples() if p.stem == photo)
     start = time.perf_counter()
-    method = get_method(mode, **({"checkpoint": checkpoint} if checkpoint and mode == "key" else {}))
+    method = get_method(mode)
+    if checkpoint and method.needs_key:  # the paper's network is key mode's; blind mode keeps its own
+        method = get_method(mode, checkpoint=checkpoint)
     method.set_bpp(bpp)
     hidden = method.hide(path, message.encode(), filler_seed=0)
     # key mode's hide reveals its own stego image (the same inverse pass on the same 8-bit stego and

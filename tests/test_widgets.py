@@ -219,3 +219,20 @@ def test_a_dashboard_leaves_its_first_figure_where_no_kernel_runs(monkeypatch):
     picture = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
     assert picture.width > 300 and picture.height > 100
     assert np.asarray(picture.convert("L")).std() > 10  # a figure, not a blank canvas
+
+
+def test_the_stego_dashboard_uses_the_network_of_notebook_10s_checkpoint(tmp_path):
+    """stego_dashboard(PAPER_CKPT): key mode hides with that network (here the shipped one with its
+    last layers scaled down, about 68 dB), not the shipped one (about 42 dB); blind mode keeps its own."""
+    import torch
+
+    from helpers.settings import SHIPPED_PAPER
+
+    state = torch.load(SHIPPED_PAPER, weights_only=True)
+    for k in [k for k in state["model"] if ".last." in k]:
+        state["model"][k] = state["model"][k] * 0.01
+    torch.save(state, tmp_path / "better.pt")
+    mine, shipped = widgets.stego_demo(checkpoint=tmp_path / "better.pt"), widgets.stego_demo()
+    assert mine["exact"] and shipped["exact"] and mine["psnr"] > 60 > 45 > shipped["psnr"]
+    blind = widgets.stego_demo(mode="blind", checkpoint=tmp_path / "better.pt")
+    assert blind["exact"] and blind["psnr"] == widgets.stego_demo(mode="blind")["psnr"]
