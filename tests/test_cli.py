@@ -250,3 +250,73 @@ def test_the_command_line_keeps_freed_memory_for_reuse():
                               timeout=120).stdout.split() for k in "01"}
     assert runs["1"][0] == "True" and int(runs["1"][1]) < 10_000, runs
     assert int(runs["0"][1]) > 100_000, runs  # what the check would miss without the call
+
+
+def test_errors_name_the_flag_and_the_input_they_refer_to(work, capsys):
+    """Each refusal names the flag at fault and what it would overwrite, in the words the README uses."""
+    net = work / "net.png"  # a checkpoint path is checked before the checkpoint is read
+    net.write_bytes(b"not read")
+    (work / "k").write_bytes(b"an earlier key")
+    hide = ["hide", work / "cover.png", "--text", "x"]
+    for argv, expect in (
+        ([*hide, "--out", net, "--key", work / "k2", "--checkpoint", net], f"error: --out {net} is the checkpoint;"),
+        ([*hide, "--out", work / "s.png", "--key", net, "--checkpoint", net], f"error: --key {net} is the checkpoint;"),
+        ([*hide, "--out", work / "s.png", "--key", work / "k"], "choose another name for --key or add --force"),
+        ([*hide, "--out", work / "s.jpg", "--key", work / "k2"],
+         "is lossy and would destroy the message; the stego image must be a PNG (e.g. stego.png)"),
+        (["hide", work / "cover.png", "--file", work / "gone.txt", "--out", work / "s.png", "--key", work / "k2"],
+         f"error: message file not found: {work / 'gone.txt'}"),
+        ([*hide, "--out", work / "s.png", "--key", work / "k2", "--password", "pw"],
+         "error: --password belongs to blind mode; add --mode blind"),
+        (["reveal", work / "cover.png", "--key", work / "k", "--checkpoint", net, "--out", net],
+         f"error: --out {net} is the checkpoint;"),
+    ):
+        code, _, err = run(argv, capsys)
+        assert code in (1, 2) and expect in one_error_line(err), (argv, err)
+    code, _, err = run([*hide, "--out", work / "s.png", "--key", work / "k2", "--all-cells"], capsys)
+    assert code == 2 and one_error_line(err) == ("error: --all-cells belongs to blind mode (key mode always uses "
+                                                 "the whole image); add --mode blind")
+    assert (work / "k").read_bytes() == b"an earlier key" and net.read_bytes() == b"not read"
+
+
+def test_hide_and_reveal_report_what_they_wrote(work, capsys):
+    code, out, err = run(["hide", work / "cover.png", "--text", "abc", "--out", work / "s.png", "--key", work / "k"],
+                         capsys)
+    sizes = {name: (work / name).stat().st_size for name in ("s.png", "k")}
+    assert code == 0 and out.startswith("hid 3 bytes") and err == ""
+    assert f": {work / 's.png'} ({sizes['s.png']} bytes), key {work / 'k'} ({sizes['k']} bytes)" in out
+    code, out, err = run(["reveal", work / "s.png", "--key", work / "k", "--out", work / "m"], capsys)
+    assert code == 0 and out == "" and err == f"revealed 3 bytes: {work / 'm'}\n"
+
+
+def test_train_command_passes_every_flag_and_reports_failures_in_one_line(monkeypatch, capsys, tmp_path):
+    """The command line's side of ``python -m helpers train`` (the training itself: tests/test_train.py)."""
+    import helpers.training.train as training
+
+    calls = []
+
+    def fake_train(cfg, resume=True, progress=True):
+        calls.append((cfg, resume, progress))
+        return {"checkpoint": str(tmp_path / "last.pt")}
+
+    monkeypatch.setattr(training, "train", fake_train)
+    code, out, err = run(["train", "--data", tmp_path, "--epochs", 3, "--lr", 0.001, "--no-mapping",
+                          "--out", tmp_path / "r"], capsys)
+    assert code == 0 and out == f"checkpoint: {tmp_path / 'last.pt'}\n" and err == ""
+    cfg, resume, progress = calls[-1]
+    assert (resume, progress) == (True, True)
+    assert cfg == training.TrainConfig(data=str(tmp_path), epochs=3, lr=0.001, mapping=False, out=str(tmp_path / "r"))
+    run(["train", "--data", tmp_path, "--no-resume", "--quiet"], capsys)
+    assert calls[-1][1:] == (False, False) and calls[-1][0] == training.TrainConfig(data=str(tmp_path))
+
+    for raised, code, line in (
+        (KeyboardInterrupt(), 1, "error: interrupted; run the same command again to resume from the last checkpoint"),
+        (PermissionError(13, "Permission denied", "/runs/last.pt"), 1, "error: Permission denied: /runs/last.pt"),
+        (ValueError(), 1, "error: ValueError"),
+        (ValueError("no images in /data"), 1, "error: no images in /data"),
+    ):
+        def failing(cfg, resume=True, progress=True, raised=raised):
+            raise raised
+        monkeypatch.setattr(training, "train", failing)
+        got, out, err = run(["train", "--data", tmp_path], capsys)
+        assert (got, out, err) == (code, "", line + "\n"), raised
