@@ -268,6 +268,7 @@ def test_errors_name_the_flag_and_the_input_they_refer_to(work, capsys):
          f"error: message file not found: {work / 'gone.txt'}"),
         ([*hide, "--out", work / "s.png", "--key", work / "k2", "--password", "pw"],
          "error: --password belongs to blind mode; add --mode blind"),
+        ([*hide, "--mode", "blind", "--out", work / "cover.png"], f"error: --out {work / 'cover.png'} is the cover;"),
         (["reveal", work / "cover.png", "--key", work / "k", "--checkpoint", net, "--out", net],
          f"error: --out {net} is the checkpoint;"),
     ):
