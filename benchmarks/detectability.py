@@ -52,7 +52,7 @@ def grid_crops(image: Image.Image, n: int, rng: np.random.Generator) -> list[np.
 
 
 def corpus_crops(rows, per_source: int, rng) -> np.ndarray:
-    folder = corpus_dir() / "images"
+    folder = corpus_dir()  # the manifest's file names start with images/
     out = []
     for r in rows:
         with Image.open(folder / r["file"]) as im:

@@ -16,17 +16,20 @@ def test_wilson_interval_known_values():
     lo, hi = wilson_interval(24, 40)
     assert abs(lo - 0.4457) < 5e-4 and abs(hi - 0.7369) < 5e-4
     assert wilson_interval(0, 10)[0] == 0.0 and 0.25 < wilson_interval(0, 10)[1] < 0.35  # never below 0, not 0-wide
-    assert wilson_interval(10, 10)[1] == pytest.approx(1.0) and wilson_interval(10, 10)[0] > 0.65
+    assert wilson_interval(10, 10)[1] == 1.0 and wilson_interval(10, 10)[0] > 0.65
     with pytest.raises(ValueError, match="k <= n"):
         wilson_interval(11, 10)
 
 
-def test_auc_interval_hanley_mcneil():
-    # AUC 0.5 from 20 + 20 scores: standard error sqrt((0.25 + 38 (1/3 - 1/4)) / 400) = 0.0924
+def test_auc_interval_is_wilson_over_the_pairs():
+    # as a share of 20 comparisons: a little wider than Hanley and McNeil's standard error at 0.5 ...
     lo, hi = auc_interval(0.5, 20, 20)
-    half = 1.96 * math.sqrt((0.25 + 38 * (1 / 3 - 0.25)) / 400)
-    assert abs(lo - (0.5 - half)) < 1e-3 and abs(hi - (0.5 + half)) < 1e-3
-    assert auc_interval(1.0, 5, 5) == (1.0, 1.0) and auc_interval(0.9, 200, 200)[1] - auc_interval(0.9, 200, 200)[0] < 0.07
+    hanley_mcneil = 1.96 * math.sqrt((0.25 + 38 * (1 / 3 - 0.25)) / 400)
+    assert (lo, hi) == pytest.approx(wilson_interval(10, 20)) and hanley_mcneil < hi - 0.5 < 1.15 * hanley_mcneil
+    # ... and never zero-wide: 10 + 10 scores at AUC 1 leave room down to 0.72
+    lo, hi = auc_interval(1.0, 10, 10)
+    assert hi == 1.0 and abs(lo - 0.7225) < 1e-3
+    assert auc_interval(0.9, 30, 10) == pytest.approx(wilson_interval(9, 10))  # the smaller side counts
 
 
 def test_detectability_rows(monkeypatch):

@@ -34,23 +34,25 @@ Z95 = 1.959963984540054
 
 
 def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval for ``k`` successes in ``n`` trials (95 % by default): unlike
+    """The Wilson score interval for ``k`` successes in ``n`` trials (95 % by default; ``k`` may be
+    fractional, as for an AUC): unlike
     k/n +- z sqrt(p(1-p)/n) it stays inside [0, 1] and is honest at 0 and n."""
     if n <= 0 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
     p, z2 = k / n, z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at k = 0 and k = n the bound is exactly 0 or 1 (the formula gives it up to rounding)
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
 
 
 def auc_interval(a: float, n_cover: int, n_stego: int, z: float = Z95) -> tuple[float, float]:
-    """A 95 % interval for an AUC ``a`` from ``n_cover`` and ``n_stego`` scores: the standard error
-    of Hanley and McNeil (1982), clipped to [0, 1]."""
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = (a * (1 - a) + (n_stego - 1) * (q1 - a * a) + (n_cover - 1) * (q2 - a * a)) / (n_cover * n_stego)
-    half = z * math.sqrt(max(var, 0.0))
-    return max(0.0, a - half), min(1.0, a + half)
+    """A 95 % interval for an AUC ``a`` from ``n_cover`` and ``n_stego`` scores: the Wilson interval
+    of ``a`` as a share of min(n_cover, n_stego) independent comparisons. Conservative next to
+    Hanley and McNeil's (1982) standard error (0.18 against 0.20 either side of 0.5 with 20 + 20
+    scores), and, unlike theirs, not zero-wide at an AUC of 0 or 1 (10 + 10 scores at AUC 1: [0.72, 1])."""
+    n = min(n_cover, n_stego)
+    return wilson_interval(min(max(a, 0.0), 1.0) * n, n, z) if n > 0 else (0.0, 1.0)
 
 
 def stegos_at_payload(method: str, covers_u8: np.ndarray, payload: float, seed: int = 0, blind_model=None,
