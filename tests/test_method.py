@@ -115,11 +115,11 @@ def test_key_and_blind_mode_through_the_interface(tmp_path):
 
 def test_nothing_outside_the_registry_chooses_a_method_by_name():
     """The CLI, the harness, make_stegos and the dashboards go through get_method: none of them tests
-    a method's or mode's name against a string (notebook 09's LSB-vs-blind measurement in
-    evaluation/location.py compares two specific embedders and is the one exception)."""
+    a method's or mode's name against a string (evaluation/detectability.py, which hides
+    each of LSB, key mode and blind mode at a net payload the way that method does, is the one exception)."""
     helpers = Path(__file__).resolve().parents[1] / "helpers"
     pattern = re.compile(r"""(?<![\w.])(method|mode|args\.mode|kind)\s*(==|!=|in)\s*\(?["']""")
-    hits = [f"{p.name}:{i}: {line.strip()}" for p in sorted(helpers.rglob("*.py")) if p.name != "location.py"
+    hits = [f"{p.name}:{i}: {line.strip()}" for p in sorted(helpers.rglob("*.py")) if p.name != "detectability.py"
             for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
     # settings.py's MODE is fast/full/auto, widgets' kind a payload kind, baselines' kind a checkpoint's
     allowed = ("settings.py", "widgets.py:8", "widgets.py:9", "baselines.py")
