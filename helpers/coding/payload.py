@@ -147,6 +147,13 @@ def frame(message: bytes) -> bytes:
     return HEADER.pack(MAGIC, FRAME_VERSION, 0, len(message), zlib.crc32(message)) + message
 
 
+def framed_and_filled(message: bytes, n_bytes: int, filler_seed=None) -> bytes:
+    """:func:`frame` of ``message`` followed by :func:`random_filler` up to ``n_bytes`` in all: what key
+    mode and the base method embed, so that the bits look the same whatever the message's length."""
+    framed = frame(message)
+    return framed + random_filler(n_bytes - len(framed), filler_seed)
+
+
 NO_FRAME = ("no message found: this key does not belong to this stego image (a key of another image, or the image "
             "was changed after hiding)")
 

@@ -25,7 +25,7 @@ import math
 import numpy as np
 import torch
 
-from helpers.coding.payload import HEADER, bytes_to_bits, capacity_bits, frame, random_filler
+from helpers.coding.payload import HEADER, bytes_to_bits, capacity_bits, framed_and_filled
 from helpers.data.photos import batch_to_uint8, uint8_to_batch
 
 PAYLOADS = (0.1, 0.25, 0.5)  # net bits per pixel (issue 30's table)
@@ -91,7 +91,7 @@ def stegos_at_payload(method: str, covers_u8: np.ndarray, payload: float, seed: 
             raise ValueError(f"more than key mode's capacity ({room - HEADER.size} bytes)")
         out = []
         for i in range(0, n, 2):  # batches of 2: the fastest on a 2-core CPU (harness.make_stegos)
-            bits = [bytes_to_bits((f := frame(rng.bytes(n_bytes))) + random_filler(room - len(f), seed + i + j))
+            bits = [bytes_to_bits(framed_and_filled(rng.bytes(n_bytes), room, seed + i + j))
                     for j in range(len(covers_u8[i:i + 2]))]
             out.append(m.embed(covers_u8[i:i + 2], np.stack(bits))[0])
         return np.concatenate(out), {}  # exact by construction: the key lists the bits to correct
@@ -130,7 +130,7 @@ def detectability(train_u8: np.ndarray, tests: dict, payloads=PAYLOADS, methods=
     is over the method's capacity."""
     from tqdm.auto import tqdm
 
-    from helpers.evaluation.learned import detection_scores, train_detector
+    from helpers.evaluation.learned import correct_calls, detection_scores, train_detector
     from helpers.evaluation.metrics import psnr_per_image, ssim_per_image
     from helpers.evaluation.statistical import auc, estimate
 
@@ -147,7 +147,7 @@ def detectability(train_u8: np.ndarray, tests: dict, payloads=PAYLOADS, methods=
         for method in methods:
             for p in payloads:
                 base = {"method": method, "payload_bpp": p, "message_bytes": int(p * h * w / 8)}
-                try:  # one message per cover; the training and test covers never share a source
+                try:  # one message per cover (keeping training and test sources apart is the caller's part)
                     train_st, _ = stegos_at_payload(method, train_u8, p, seed, blind_model, key_method)
                     made = {name: stegos_at_payload(method, c, p, seed + 1000 * (k + 1), blind_model, key_method)
                             for k, (name, c) in enumerate(tests.items())}
@@ -161,7 +161,7 @@ def detectability(train_u8: np.ndarray, tests: dict, payloads=PAYLOADS, methods=
                     c, s, n = uint8_to_batch(tests[name]), uint8_to_batch(stegos), len(stegos)
                     fused = auc(fused_covers[name], [estimate(x)["fused"] for x in stegos])
                     sc, ss = detection_scores(det, c), detection_scores(det, s)
-                    right = int((sc < 0.5).sum() + (ss >= 0.5).sum())
+                    right = correct_calls(sc, ss)
                     learned = auc(sc, ss)
                     rows.append({**base, "test": name, "n": n, **info,
                                  "psnr": float(psnr_per_image(c, s).mean()), "ssim": float(ssim_per_image(c, s).mean()),

@@ -160,7 +160,12 @@ def detection_scores(model: nn.Module, images: torch.Tensor, batch: int = 32) ->
                       for i in range(0, len(images), batch)]).numpy()
 
 
+def correct_calls(cover_scores, stego_scores) -> int:
+    """How many covers score below 0.5 and stego images 0.5 or more (the calls :func:`detection_accuracy` counts)."""
+    return int((np.asarray(cover_scores) < 0.5).sum() + (np.asarray(stego_scores) >= 0.5).sum())
+
+
 def detection_accuracy(model: nn.Module, covers: torch.Tensor, stegos: torch.Tensor) -> float:
     """The paper's DA: the share of covers and stego images classified correctly (threshold 0.5)."""
     c, s = detection_scores(model, covers), detection_scores(model, stegos)
-    return float(((c < 0.5).sum() + (s >= 0.5).sum()) / (len(c) + len(s)))
+    return correct_calls(c, s) / (len(c) + len(s))

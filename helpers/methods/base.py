@@ -39,8 +39,8 @@ import numpy as np
 from PIL import Image
 
 from helpers.plumbing.images import check_side, open_cover, open_stego, read_image
-from helpers.coding.payload import (HEADER, CapacityError, as_message, bits_to_bytes, bytes_to_bits, capacity_bits, frame,
-                      random_filler, unframe)
+from helpers.coding.payload import (HEADER, CapacityError, as_message, bits_to_bytes, bytes_to_bits, capacity_bits,
+                      framed_and_filled, unframe)
 
 
 @dataclass
@@ -121,8 +121,7 @@ class Method:
             raise CapacityError(f"the message is {len(message)} bytes but this {w} x {h} cover holds at most {cap} "
                                 f"bytes with {self.title}; use a larger cover or a shorter message")
         bits = np.zeros(self.raw_bits(h, w), np.uint8)
-        framed = frame(message)
-        raw = framed + random_filler(bits.size // 8 - len(framed), filler_seed)
+        raw = framed_and_filled(message, bits.size // 8, filler_seed)
         bits[:8 * len(raw)] = bytes_to_bits(raw)
         stegos, _ = self.embed(np.asarray(image)[None], bits[None])
         return Hidden(Image.fromarray(stegos[0]), None, {"raw_bits": int(bits.size)})

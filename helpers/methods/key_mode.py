@@ -40,7 +40,7 @@ from helpers.plumbing.inference import forward_tiled, inverse_tiled, load_networ
 from helpers.methods.base import Hidden, Method, image_size
 from helpers.network.model import StegoINN, quantize_8bit
 from helpers.coding.payload import (BPP_CHOICES, FRAME_VERSION, HEADER, MAGIC, CapacityError, RevealError, as_message, bits_to_bytes,  # noqa: F401
-                      bits_to_plane, bytes_to_bits, capacity_bytes, frame, plane_to_bits, random_filler, unframe)
+                      bits_to_plane, bytes_to_bits, capacity_bytes, frame, framed_and_filled, plane_to_bits, unframe)
 
 KEY_FORMAT = "inn-stego-key"
 KEY_VERSION = 1
@@ -183,9 +183,7 @@ def hide_and_check(cover, message, model: StegoINN | None = None, bpp: int = 3, 
         raise CapacityError(f"the message is {len(message)} bytes but this {width} x {height} cover holds at most "
                             f"{cap} bytes at {bpp} bpp; use a larger cover"
                             + (", --bpp 3," if bpp == 1 else "") + " or a shorter message")
-    framed = frame(message)
-    raw = framed + random_filler(capacity_bytes(height, width, bpp) - len(framed), filler_seed)
-    bits = bytes_to_bits(raw)
+    bits = bytes_to_bits(framed_and_filled(message, capacity_bytes(height, width, bpp), filler_seed))
     secret_map, turn = map_bits(torch.from_numpy(bits_to_plane(bits, height, width, bpp)))
     device = model_device(model)
     cover_t = pil_to_tensor(image).to(device)
