@@ -1,5 +1,5 @@
 """How detectable are blind mode, key mode and LSB at the same net payload? The table of README's
-"Detectability" section and notebook 08's Part 5 (:func:`helpers.evaluation.detectability.detectability`).
+"Detectability" section and notebook 08's section 6 (:func:`helpers.evaluation.detectability.detectability`).
 
 Covers, all 128 x 128 and all from photos no network of this project was trained on, except the
 detector's own training covers:
@@ -15,7 +15,7 @@ Every method hides a random message of the payload's bytes in each cover (``steg
 the statistical detectors need no training; the XuNet-style detector is trained once per method
 and payload. Prints the Markdown table (95 % intervals in brackets) and the time it took.
 
-    python -m helpers.data.corpus && python benchmarks/detectability.py          # about 25 min on 2 cores
+    python -m helpers.data.corpus && python benchmarks/detectability.py          # 311 s on 2 cores (2026-12-07)
     python benchmarks/detectability.py --crops 4 --steps 300                      # a quicker look
 """
 
